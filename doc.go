@@ -1,0 +1,3 @@
+// Package vigie is the root of Vigie, a real-time social listening and
+// response desk. The code lives in the packages below; see README.md.
+package vigie

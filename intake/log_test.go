@@ -1,0 +1,168 @@
+package intake
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigie/vigie/listener"
+)
+
+func openLog(t testing.TB, path string, cfg ...func(*Config)) *Log {
+	t.Helper()
+	c := Config{Path: path}
+	for _, f := range cfg {
+		f(&c)
+	}
+	l, err := Open(context.Background(), c, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func item(id, text string) listener.Item {
+	return listener.MentionItem(listener.Mention{Source: "x", ID: id, CreatedAt: time.Unix(0, 0).UTC(), Author: listener.Author{ID: "a"}, Text: text})
+}
+
+func TestAppendDedupesAndVersions(t *testing.T) {
+	t.Parallel()
+	l := openLog(t, filepath.Join(t.TempDir(), "intake.db"))
+	defer l.Close()
+	ctx := context.Background()
+	res, err := l.Append(ctx, []listener.Item{item("1", "a"), item("2", "b"), item("1", "a"), item("1", "a, edited")}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Result{{1, 1, Accepted}, {2, 1, Accepted}, {0, 1, Duplicate}, {3, 2, Edited}}
+	for i := range want {
+		if res[i] != want[i] {
+			t.Errorf("item %d: %+v, want %+v", i, res[i], want[i])
+		}
+	}
+	res, _ = l.Append(ctx, []listener.Item{item("1", "a, edited"), item("1", "a")}, time.Now())
+	if res[0].Outcome != Duplicate || res[1] != (Result{4, 3, Edited}) {
+		t.Errorf("second append: %+v", res)
+	}
+}
+
+func TestConcurrentAppendsAreGroupCommittedInOrder(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "intake.db")
+	l := openLog(t, path, func(c *Config) { c.TailRecords = 100 })
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for b := 0; b < 25; b++ {
+				items := make([]listener.Item, 10)
+				for i := range items {
+					items[i] = item(fmt.Sprintf("%d-%d-%d", w, b, i), "t")
+				}
+				if _, err := l.Append(ctx, items, time.Now()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if l.LastSeq() != 2000 {
+		t.Fatalf("last seq %d, want 2000", l.LastSeq())
+	}
+	check := func(l *Log) {
+		seen := map[string]bool{}
+		var after int64
+		for {
+			recs, err := l.Read(ctx, after, 333)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) == 0 {
+				break
+			}
+			for _, r := range recs {
+				if r.Seq != after+1 {
+					t.Fatalf("seq %d after %d", r.Seq, after)
+				}
+				after = r.Seq
+				seen[r.Item.Mention.ID] = true
+			}
+		}
+		if len(seen) != 2000 {
+			t.Fatalf("read %d distinct items, want 2000", len(seen))
+		}
+	}
+	check(l) // the newest from memory, the rest from disk
+	l.Close()
+	l2 := openLog(t, path)
+	defer l2.Close()
+	check(l2) // all from disk
+}
+
+func TestWaitWakesOnAppend(t *testing.T) {
+	t.Parallel()
+	l := openLog(t, filepath.Join(t.TempDir(), "intake.db"))
+	defer l.Close()
+	done := make(chan error, 1)
+	go func() { done <- l.Wait(context.Background(), 0) }()
+	time.Sleep(10 * time.Millisecond)
+	l.Append(context.Background(), []listener.Item{item("1", "a")}, time.Now())
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait did not wake")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Wait(ctx, 1); err != context.Canceled {
+		t.Fatalf("Wait on a cancelled context: %v", err)
+	}
+}
+
+func TestAppendAfterClose(t *testing.T) {
+	t.Parallel()
+	l := openLog(t, filepath.Join(t.TempDir(), "intake.db"))
+	l.Close()
+	if _, err := l.Append(context.Background(), []listener.Item{item("1", "a")}, time.Now()); err != ErrClosed {
+		t.Fatalf("append after close: %v", err)
+	}
+}
+
+// BenchmarkAppend measures durable ingest: batches of 50 mentions from 8
+// concurrent writers, group-committed.
+func BenchmarkAppend(b *testing.B) {
+	l := openLog(b, filepath.Join(b.TempDir(), "intake.db"))
+	defer l.Close()
+	ctx := context.Background()
+	var n sync.Mutex
+	seq := 0
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n.Lock()
+			seq++
+			s := seq
+			n.Unlock()
+			items := make([]listener.Item, 50)
+			for i := range items {
+				items[i] = item(fmt.Sprintf("%d-%d", s, i), "My train is late again, where is my refund?")
+			}
+			if _, err := l.Append(ctx, items, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*50)/b.Elapsed().Seconds(), "mentions/s")
+}

@@ -1,0 +1,135 @@
+// Package sqlite opens Vigie's embedded SQLite databases (modernc.org/sqlite,
+// pure Go) the one way they are all opened: WAL journal, a single writer
+// connection and a pool of readers, and forward-only migrations recorded in
+// the database itself.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DB is a database file opened for one writer and many readers. In WAL mode
+// readers never block the writer, and the writer never blocks readers.
+type DB struct {
+	// W is the writer: one connection, so that transactions queue here and
+	// never fail with SQLITE_BUSY.
+	W *sql.DB
+	// R is the reader pool.
+	R    *sql.DB
+	Path string
+}
+
+// Sync says how hard a commit waits for the disk.
+type Sync string
+
+const (
+	// SyncFull fsyncs the WAL on every commit: a commit survives a power loss.
+	SyncFull Sync = "FULL"
+	// SyncNormal fsyncs at checkpoints only: a commit survives a process
+	// crash but not a power loss.
+	SyncNormal Sync = "NORMAL"
+)
+
+// Open opens (creating when missing) the database at path and applies the
+// migrations not yet applied, in order. Migration i is recorded as schema
+// version i+1 in PRAGMA user_version; migrations are never edited once
+// released, only appended.
+func Open(ctx context.Context, path string, sync Sync, migrations []string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create directory for %q: %w", path, err)
+	}
+	dsn := func(readonly bool) string {
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous("+string(sync)+")")
+		q.Add("_pragma", "foreign_keys(ON)")
+		// Deleted content is overwritten, not left in free pages: an
+		// erasure must leave no trace in the file's bytes.
+		q.Add("_pragma", "secure_delete(ON)")
+		q.Add("_txlock", "immediate")
+		if readonly {
+			q.Add("_pragma", "query_only(1)")
+		}
+		return "file:" + path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn(false))
+	if err != nil {
+		return nil, fmt.Errorf("open %q: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w, migrations); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migrate %q: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %q for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	return &DB{W: w, R: r, Path: path}, nil
+}
+
+// Checkpoint copies the WAL into the database file and truncates it, so
+// that content deleted from the database is gone from the WAL's bytes too.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	if _, err := db.W.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return fmt.Errorf("checkpoint %q: %w", db.Path, err)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.R.Close(), db.W.Close())
+}
+
+// Version returns the schema version recorded in the file.
+func Version(ctx context.Context, db *sql.DB) (int, error) {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB, migrations []string) error {
+	have, err := Version(ctx, db)
+	if err != nil {
+		return err
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this binary knows (%d): refusing to open", have, len(migrations))
+	}
+	for i := have; i < len(migrations); i++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("record migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
