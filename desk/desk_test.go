@@ -1,0 +1,167 @@
+package desk
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie/vigie/intake"
+	"github.com/vigie/vigie/listener"
+	"github.com/vigie/vigie/router"
+)
+
+type feeder struct {
+	t   testing.TB
+	d   *testDesk
+	seq int64
+}
+
+func (f *feeder) mention(id, author, text, replyTo string, version int) router.Routed {
+	f.seq++
+	m := listener.Mention{Source: "x", ID: id, CreatedAt: time.Now().UTC(), Author: listener.Author{ID: author, Name: "Ana " + author, Handle: "@" + author}, Text: text, ReplyTo: replyTo}
+	return router.Routed{
+		Record:     intake.Record{Seq: f.seq, Version: version, ReceivedAt: time.Now(), Item: listener.MentionItem(m)},
+		Enrichment: router.Enrichment{Lang: "en", Sentiment: -0.5, Label: "negative", Intent: "complaint"},
+		Decision:   router.Decision{Queue: "complaints", Priority: router.PriorityNormal, Rule: "r"},
+	}
+}
+
+func (f *feeder) apply(rs ...router.Routed) {
+	f.t.Helper()
+	if err := f.d.Apply(context.Background(), rs); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *feeder) tombstone(t listener.Tombstone) {
+	f.seq++
+	f.apply(router.Routed{Record: intake.Record{Seq: f.seq, Version: 1, Item: listener.TombstoneItem(t)}})
+}
+
+func tickets(t testing.TB, d *testDesk) []Ticket {
+	t.Helper()
+	p, err := d.Tickets(context.Background(), Filter{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Tickets
+}
+
+func TestThreading(t *testing.T) {
+	d := openTestDesk(t, HubConfig{})
+	f := &feeder{t: t, d: d}
+	f.apply(f.mention("1", "ana", "train late", "", 1))
+	f.apply(f.mention("2", "ana", "still late", "1", 1)) // follow-up: joins
+	f.apply(f.mention("3", "bob", "me too", "1", 1))     // another author: own ticket
+	f.apply(f.mention("4", "ana", "other topic", "", 1)) // a new conversation
+	f.apply(f.mention("2", "ana", "still late", "1", 1)) // replayed: nothing
+	f.apply(f.mention("2", "ana", "STILL late", "1", 2)) // an edit
+	ts := tickets(t, d)
+	if len(ts) != 3 {
+		t.Fatalf("%d tickets, want 3", len(ts))
+	}
+	ana, err := d.Ticket(context.Background(), ts[2].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ana.Messages) != 2 || ana.Messages[1].Text != "STILL late" || ana.Messages[1].Version != 2 {
+		t.Fatalf("ana's ticket: %+v", ana.Messages)
+	}
+	// Resolved, then the customer writes again: reopened.
+	if _, err := d.Resolve(context.Background(), ana.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	f.apply(f.mention("5", "ana", "hello?", "2", 1))
+	again, _ := d.Ticket(context.Background(), ana.ID)
+	if again.Status != StatusOpen || again.ResolvedAt != nil || len(again.Messages) != 3 {
+		t.Fatalf("after a follow-up to a resolved ticket: %s, %d messages", again.Status, len(again.Messages))
+	}
+}
+
+func TestTombstoneRemovesAndRedacts(t *testing.T) {
+	d := openTestDesk(t, HubConfig{})
+	f := &feeder{t: t, d: d}
+	f.apply(f.mention("1", "ana", "my secret complaint", "", 1), f.mention("2", "ana", "another secret", "1", 1), f.mention("3", "bob", "bob's words", "", 1))
+	f.tombstone(listener.Tombstone{Source: "x", ID: "1"})
+	f.tombstone(listener.Tombstone{Source: "x", AuthorID: "ana"})
+	evs, err := d.ReadEvents(context.Background(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deleted int
+	for _, e := range evs {
+		if strings.Contains(string(e.Data), "secret") || strings.Contains(string(e.Data), "Ana ana") {
+			t.Fatalf("event %d still holds the deleted text: %s", e.Seq, e.Data)
+		}
+		if e.Type == EventMentionDeleted {
+			deleted++
+		}
+	}
+	if deleted != 2 {
+		t.Fatalf("%d mention.deleted events", deleted)
+	}
+	for _, tk := range tickets(t, d) {
+		full, _ := d.Ticket(context.Background(), tk.ID)
+		for _, m := range full.Messages {
+			if strings.Contains(m.Text, "secret") {
+				t.Fatalf("message still there: %+v", m)
+			}
+		}
+	}
+}
+
+func TestCollisionAndMacros(t *testing.T) {
+	d := openTestDesk(t, HubConfig{})
+	f := &feeder{t: t, d: d}
+	f.apply(f.mention("1", "ana", "refund please", "", 1))
+	id := tickets(t, d)[0].ID
+	ctx := context.Background()
+	if _, err := d.Assign(ctx, id, "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := d.ReplyWith(ctx, id, "alice", "hi", ReplyOptions{})
+	if !errors.Is(err, ErrOwnedByOther) || !strings.Contains(err.Error(), "assigned to bob") {
+		t.Fatalf("reply to bob's ticket without confirm: %v", err)
+	}
+	if _, err := d.SaveMacro(ctx, Macro{Name: "refund", Text: "Hello {{author.name}}, ticket {{ticket.id}}: {{wat}}"}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("unknown variable accepted: %v", err)
+	}
+	if _, err := d.SaveMacro(ctx, Macro{Name: "refund", Title: "Refund on its way", Text: "Hello {{author.name}}, your refund for ticket {{ticket.id}} is on its way. {{agent}}", Tags: []string{"refund-sent"}, Resolve: true}); err != nil {
+		t.Fatal(err)
+	}
+	tk, msg, err := d.ApplyMacro(ctx, id, "alice", "refund", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Hello Ana ana, your refund for ticket " + itoa(id) + " is on its way. alice"
+	if msg.Text != want || tk.Status != StatusResolved || !containsString(tk.Tags, "refund-sent") || tk.FirstResponseAt == nil {
+		t.Fatalf("macro: %q, status %s, tags %v", msg.Text, tk.Status, tk.Tags)
+	}
+}
+
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+func TestAutomaticAcknowledgementIsNotAFirstResponse(t *testing.T) {
+	d := openTestDesk(t, HubConfig{})
+	ctx := context.Background()
+	if _, err := d.SaveMacro(ctx, Macro{Name: "ack", Text: "Thanks {{author.name}}, we are on it (ticket {{ticket.id}})."}); err != nil {
+		t.Fatal(err)
+	}
+	f := &feeder{t: t, d: d}
+	r := f.mention("1", "ana", "refund please", "", 1)
+	r.Decision.AutoReply = "ack"
+	f.apply(r)
+	tk, err := d.Ticket(ctx, tickets(t, d)[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tk.Messages) != 2 || tk.Messages[1].Direction != Outbound || tk.Messages[1].Agent != "" || tk.FirstResponseAt != nil || tk.Status != StatusOpen {
+		t.Fatalf("after an automatic acknowledgement: %+v, first response %v, status %s", tk.Messages, tk.FirstResponseAt, tk.Status)
+	}
+	if !strings.HasPrefix(tk.Messages[1].Text, "Thanks Ana ana, we are on it (ticket ") {
+		t.Fatalf("text %q", tk.Messages[1].Text)
+	}
+}

@@ -1,0 +1,15 @@
+package desk
+
+import "errors"
+
+// The desk's errors. The HTTP layer maps them to status codes.
+var (
+	// ErrTicketNotFound is returned for a ticket id the desk does not hold.
+	ErrTicketNotFound = errors.New("ticket not found")
+	// ErrInvalid wraps a request the desk cannot take as it is.
+	ErrInvalid = errors.New("invalid request")
+	// ErrNotFound wraps a request for something the desk does not hold.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict wraps a request that does not fit the ticket's state.
+	ErrConflict = errors.New("conflict")
+)

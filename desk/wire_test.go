@@ -1,0 +1,533 @@
+package desk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie/vigie/desk/assign"
+	"github.com/vigie/vigie/desk/sla"
+	"github.com/vigie/vigie/router"
+)
+
+// fakeClock is the desk's clock in these tests: it moves only when told.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// openWiredDesk opens a desk with cfg on a fake clock that ticks every few
+// milliseconds of real time.
+func openWiredDesk(t testing.TB, cfg Config) (*testDesk, *fakeClock) {
+	t.Helper()
+	clock := newFakeClock()
+	cfg.Path, cfg.Now, cfg.Tick = filepath.Join(t.TempDir(), "desk.db"), clock.Now, 5*time.Millisecond
+	reg := prometheus.NewRegistry()
+	d, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	td := &testDesk{Desk: d, reg: reg, cancel: cancel, done: make(chan struct{})}
+	go func() { d.Run(ctx); close(td.done) }()
+	t.Cleanup(func() { cancel(); <-td.done; d.Close() })
+	return td, clock
+}
+
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within 5s: %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func getTicket(t testing.TB, d *testDesk, id int64) Ticket {
+	t.Helper()
+	tk, err := d.Ticket(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+// newTicket creates a ticket through Apply, as the router does.
+func newTicket(t testing.TB, f *feeder, id string) int64 {
+	t.Helper()
+	f.apply(f.mention(id, "author-"+id, "my parcel is lost", "", 1))
+	p, err := f.d.Tickets(context.Background(), Filter{Author: "x/author-" + id})
+	if err != nil || len(p.Tickets) != 1 {
+		t.Fatalf("author's tickets: %v %v", p.Tickets, err)
+	}
+	return p.Tickets[0].ID
+}
+
+// connectAs opens a fake websocket for user.
+func connectAs(t testing.TB, d *testDesk, user string, topics ...Topic) *fakeWS {
+	t.Helper()
+	ws := newFakeWS()
+	go d.hub.serve(ws, Client{User: user, Topics: topics})
+	t.Cleanup(func() { ws.Close() })
+	return ws
+}
+
+func agentState(t testing.TB, d *testDesk, name string) AgentView {
+	t.Helper()
+	as, err := d.Agents(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range as {
+		if a.Name == name {
+			return a
+		}
+	}
+	return AgentView{}
+}
+
+func TestSLAFirstResponseHit(t *testing.T) {
+	d, clock := openWiredDesk(t, Config{})
+	f := &feeder{t: t, d: d}
+	created := clock.Now()
+	id := newTicket(t, f, "1")
+	tk := getTicket(t, d, id)
+	if tk.SLAStatus != sla.StateActive || tk.FirstResponseDue == nil || !tk.FirstResponseDue.Equal(created.Add(time.Hour)) ||
+		tk.ResolutionDue == nil || !tk.ResolutionDue.Equal(created.Add(24*time.Hour)) {
+		t.Fatalf("new ticket: %s first due %v resolution due %v", tk.SLAStatus, tk.FirstResponseDue, tk.ResolutionDue)
+	}
+	clock.Add(10 * time.Minute)
+	if _, _, err := d.Reply(context.Background(), id, "ann", "we are on it"); err != nil {
+		t.Fatal(err)
+	}
+	// Answered in 10 minutes: first response hit, resolution paused on the
+	// customer.
+	eventually(t, "SLA paused after the reply", func() bool { return getTicket(t, d, id).SLAStatus == sla.StatePaused })
+	st, err := d.ticketSLA(context.Background(), id, clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.FirstResponse.State != sla.StateHit || st.FirstResponse.Elapsed != 10*time.Minute || st.Resolution.State != sla.StatePaused {
+		t.Fatalf("after the reply: %+v", st)
+	}
+	if tk := getTicket(t, d, id); tk.ResolutionDue != nil || !tk.FirstResponseDue.Equal(created.Add(time.Hour)) {
+		t.Fatalf("due times after the reply: first %v resolution %v", tk.FirstResponseDue, tk.ResolutionDue)
+	}
+}
+
+func TestSLAAutoAcknowledgementIsNoFirstResponse(t *testing.T) {
+	at := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
+	ticket := Ticket{ID: 1, Queue: "q", Priority: router.PriorityNormal, Status: StatusOpen}
+	ev := func(seq int64, typ EventType, min int, change Change, actor string, status Status) Event {
+		tk := ticket
+		tk.Status = status
+		data, _ := json.Marshal(TicketData{Ticket: tk, Change: change, Actor: actor})
+		return Event{Seq: seq, Type: typ, At: at.Add(time.Duration(min) * time.Minute), Data: data}
+	}
+	tests := []struct {
+		name   string
+		events []Event
+		first  sla.State
+		res    sla.State
+	}{
+		{"auto acknowledgement", []Event{ev(1, EventTicketCreated, 0, ChangeCreated, "", StatusOpen), ev(2, EventTicketUpdated, 0, ChangeReplied, "", StatusOpen)}, sla.StateMissed, sla.StateActive},
+		{"agent reply", []Event{ev(1, EventTicketCreated, 0, ChangeCreated, "", StatusOpen), ev(2, EventTicketUpdated, 5, ChangeReplied, "ann", StatusPending)}, sla.StateHit, sla.StatePaused},
+		{"reply and resolve", []Event{ev(1, EventTicketCreated, 0, ChangeCreated, "", StatusOpen), ev(2, EventTicketUpdated, 5, ChangeReplied, "ann", StatusResolved)}, sla.StateHit, sla.StateHit},
+	}
+	pol, err := sla.NewPolicies(sla.Config{Default: sla.PolicyConfig{Targets: DefaultSLATargets}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			changes, err := changesFromDesk(tc.events)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := sla.Evaluate(pol, changes, at.Add(2*time.Hour))
+			if st.FirstResponse.State != tc.first || st.Resolution.State != tc.res {
+				t.Fatalf("first response %s, resolution %s; want %s, %s", st.FirstResponse.State, st.Resolution.State, tc.first, tc.res)
+			}
+		})
+	}
+}
+
+// slaFrames reads frames until a ticket.updated with change sla and the
+// given status for ticket id, and returns the SLA statuses seen on the way.
+func slaFrames(t testing.TB, ws *fakeWS, id int64, want sla.State) []sla.State {
+	t.Helper()
+	var seen []sla.State
+	for {
+		e := ws.next(t)
+		if e.Type != EventTicketUpdated {
+			continue
+		}
+		var td TicketData
+		if err := json.Unmarshal(e.Data, &td); err != nil {
+			t.Fatal(err)
+		}
+		if td.Change != ChangeSLA || td.Ticket.ID != id {
+			continue
+		}
+		seen = append(seen, td.Ticket.SLAStatus)
+		if td.Ticket.SLAStatus == want {
+			return seen
+		}
+	}
+}
+
+func TestSLAMissedGoesLive(t *testing.T) {
+	d, clock := openWiredDesk(t, Config{})
+	ws := connectAs(t, d, "ann", TopicTickets)
+	waitConnected(t, d, 1)
+	f := &feeder{t: t, d: d}
+	id := newTicket(t, f, "1")
+	// 80% of the hour to first response: at risk.
+	clock.Add(49 * time.Minute)
+	if seen := slaFrames(t, ws, id, sla.StateAtRisk); len(seen) != 1 {
+		t.Fatalf("statuses before at_risk: %v", seen)
+	}
+	clock.Add(12 * time.Minute)
+	if seen := slaFrames(t, ws, id, sla.StateMissed); len(seen) != 1 {
+		t.Fatalf("statuses before missed: %v", seen)
+	}
+	p, err := d.Tickets(context.Background(), Filter{SLA: sla.StateMissed})
+	if err != nil || len(p.Tickets) != 1 || p.Tickets[0].ID != id {
+		t.Fatalf("missed tickets: %v %v", p.Tickets, err)
+	}
+	if p, _ := d.Tickets(context.Background(), Filter{SLA: sla.StateAtRisk}); len(p.Tickets) != 0 {
+		t.Fatalf("at-risk tickets: %v", p.Tickets)
+	}
+	// Time passing without change emits nothing more.
+	clock.Add(time.Hour)
+	time.Sleep(50 * time.Millisecond)
+	for {
+		select {
+		case b := <-ws.out:
+			if strings.Contains(string(b), `"change":"sla"`) {
+				t.Fatalf("an SLA frame without a change: %s", b)
+			}
+			continue
+		default:
+		}
+		break
+	}
+}
+
+func TestSLAPendingPausesResolution(t *testing.T) {
+	d, clock := openWiredDesk(t, Config{})
+	f := &feeder{t: t, d: d}
+	id := newTicket(t, f, "1")
+	clock.Add(5 * time.Minute)
+	if _, _, err := d.Reply(context.Background(), id, "ann", "could you send the tracking number?"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "paused", func() bool { return getTicket(t, d, id).SLAStatus == sla.StatePaused })
+	// Two days on the customer: nothing breaches.
+	clock.Add(48 * time.Hour)
+	time.Sleep(30 * time.Millisecond)
+	st, err := d.ticketSLA(context.Background(), id, clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Resolution.State != sla.StatePaused || st.Resolution.Elapsed != 5*time.Minute || getTicket(t, d, id).SLAStatus != sla.StatePaused {
+		t.Fatalf("after 48h pending: %+v", st.Resolution)
+	}
+	// The customer answers: the clock resumes with 5 minutes used.
+	msgs := getTicket(t, d, id).Messages
+	f.apply(f.mention("2", "author-1", "here it is", msgs[len(msgs)-1].NativeID, 1))
+	resumed := clock.Now()
+	eventually(t, "active again", func() bool { return getTicket(t, d, id).SLAStatus == sla.StateActive })
+	if due := getTicket(t, d, id).ResolutionDue; due == nil || !due.Equal(resumed.Add(24*time.Hour-5*time.Minute)) {
+		t.Fatalf("resolution due %v, want %v", due, resumed.Add(24*time.Hour-5*time.Minute))
+	}
+}
+
+func leastLoaded(grace time.Duration) assign.Config {
+	return assign.Config{
+		IdleTimeout:  assign.Duration(time.Hour),
+		OfflineGrace: assign.Duration(grace),
+		Default:      assign.QueueConfig{Mode: assign.ModeLeastLoaded},
+	}
+}
+
+func putAgents(t testing.TB, d *testDesk, capacity int, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := d.PutAgent(context.Background(), assign.Agent{Name: n, Skills: map[string]int{"complaints": 1}, Capacity: capacity}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func assigned(t testing.TB, d *testDesk, agent string) []Ticket {
+	t.Helper()
+	p, err := d.Tickets(context.Background(), Filter{Assignee: agent, Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Tickets
+}
+
+func TestAssignLeastLoadedAcrossOnlineAgents(t *testing.T) {
+	d, _ := openWiredDesk(t, Config{Assignment: leastLoaded(time.Minute)})
+	putAgents(t, d, 10, "ann", "bob", "cid") // cid never connects
+	connectAs(t, d, "ann", TopicTickets)
+	connectAs(t, d, "bob", TopicTickets)
+	eventually(t, "ann and bob online", func() bool {
+		return agentState(t, d, "ann").Presence == assign.Online && agentState(t, d, "bob").Presence == assign.Online
+	})
+	f := &feeder{t: t, d: d}
+	const n = 7
+	for i := range n {
+		newTicket(t, f, string(rune('a'+i)))
+	}
+	eventually(t, "every ticket assigned", func() bool { return len(assigned(t, d, "ann"))+len(assigned(t, d, "bob")) == n })
+	a, b := len(assigned(t, d, "ann")), len(assigned(t, d, "bob"))
+	if a-b > 1 || b-a > 1 || len(assigned(t, d, "cid")) != 0 {
+		t.Fatalf("loads: ann %d, bob %d, cid %d", a, b, len(assigned(t, d, "cid")))
+	}
+	for _, tk := range append(assigned(t, d, "ann"), assigned(t, d, "bob")...) {
+		if tk.Status != StatusAssigned {
+			t.Fatalf("ticket %d: %s", tk.ID, tk.Status)
+		}
+	}
+	if v := agentState(t, d, "ann"); v.Load != a || !v.Configured || v.LastAssigned == nil {
+		t.Fatalf("ann's workload view: %+v", v)
+	}
+}
+
+func TestAssignOfflineAgentTicketsRequeueAfterGrace(t *testing.T) {
+	d, clock := openWiredDesk(t, Config{Assignment: leastLoaded(time.Minute)})
+	putAgents(t, d, 10, "ann", "bob")
+	ann := connectAs(t, d, "ann", TopicTickets)
+	eventually(t, "ann online", func() bool { return agentState(t, d, "ann").Presence == assign.Online })
+	f := &feeder{t: t, d: d}
+	newTicket(t, f, "a")
+	newTicket(t, f, "b")
+	eventually(t, "ann has both", func() bool { return len(assigned(t, d, "ann")) == 2 })
+
+	ann.Close() // the laptop lid closes
+	eventually(t, "ann offline", func() bool { return agentState(t, d, "ann").Presence == assign.Offline })
+	clock.Add(30 * time.Second)
+	time.Sleep(30 * time.Millisecond)
+	if got := len(assigned(t, d, "ann")); got != 2 {
+		t.Fatalf("within the grace ann holds %d tickets, want 2", got)
+	}
+	clock.Add(time.Minute)
+	eventually(t, "ann's tickets back in the queue", func() bool { return len(assigned(t, d, "ann")) == 0 })
+	p, err := d.Tickets(context.Background(), Filter{Status: StatusOpen})
+	if err != nil || len(p.Tickets) != 2 {
+		t.Fatalf("open tickets: %v %v", p.Tickets, err)
+	}
+	// bob comes: he gets them.
+	connectAs(t, d, "bob", TopicTickets)
+	eventually(t, "bob has both", func() bool { return len(assigned(t, d, "bob")) == 2 })
+}
+
+func TestAssignEscalation(t *testing.T) {
+	d, clock := openWiredDesk(t, Config{Assignment: assign.Config{
+		Default: assign.QueueConfig{Supervisor: "leads", EscalateAfter: map[router.Priority]assign.Duration{router.PriorityNormal: assign.Duration(10 * time.Minute)}},
+	}})
+	ws := connectAs(t, d, "lead", TopicTickets)
+	waitConnected(t, d, 1)
+	f := &feeder{t: t, d: d}
+	id := newTicket(t, f, "1")
+	clock.Add(11 * time.Minute)
+	for {
+		e := ws.next(t)
+		if e.Type != EventTicketEscalated {
+			continue
+		}
+		var ed EscalatedData
+		if err := json.Unmarshal(e.Data, &ed); err != nil {
+			t.Fatal(err)
+		}
+		if ed.TicketID != id || ed.NotifyQueue != "leads" || ed.OldPriority != router.PriorityNormal || ed.NewPriority != router.PriorityHigh || ed.WaitedSeconds != 600 {
+			t.Fatalf("escalation: %+v", ed)
+		}
+		break
+	}
+	tk := getTicket(t, d, id)
+	if tk.Priority != router.PriorityHigh || tk.Assignee != "" || tk.Status != StatusOpen {
+		t.Fatalf("escalated ticket: %s %q %s", tk.Priority, tk.Assignee, tk.Status)
+	}
+	// The SLA follows the new priority (30m to first response for high):
+	// 11 of 60 minutes used, so 30*(49/60) = 24m30s left.
+	eventually(t, "SLA retargeted", func() bool {
+		due := getTicket(t, d, id).FirstResponseDue
+		return due != nil && due.Equal(clock.Now().Add(24*time.Minute+30*time.Second))
+	})
+}
+
+func TestManualByDefaultAndAgentsAPI(t *testing.T) {
+	d, clock := openWiredDesk(t, Config{})
+	ctx := context.Background()
+	putAgents(t, d, 5, "ann")
+	ws := connectAs(t, d, "ann", TopicTickets)
+	eventually(t, "ann online", func() bool { return agentState(t, d, "ann").Presence == assign.Online })
+	f := &feeder{t: t, d: d}
+	id := newTicket(t, f, "1")
+	if _, err := d.Assign(ctx, id, "ann", ""); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "ann's load", func() bool { return agentState(t, d, "ann").Load == 1 })
+	// No assignment configured: offline agents keep their tickets.
+	ws.Close()
+	eventually(t, "ann offline", func() bool { return agentState(t, d, "ann").Presence == assign.Offline })
+	clock.Add(24 * time.Hour)
+	time.Sleep(30 * time.Millisecond)
+	if tk := getTicket(t, d, id); tk.Assignee != "ann" {
+		t.Fatalf("assignee %q after a day offline, want ann kept", tk.Assignee)
+	}
+	for _, bad := range []assign.Agent{{Name: "x", Capacity: -1}, {Name: "x", Skills: map[string]int{"q": 11}}, {Name: ""}} {
+		if _, err := d.PutAgent(ctx, bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("PutAgent(%+v): %v, want ErrInvalid", bad, err)
+		}
+	}
+	if err := d.DeleteAgent(ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("delete unknown agent: %v", err)
+	}
+	if err := d.DeleteAgent(ctx, "ann"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "ann's ticket requeued on removal", func() bool { return getTicket(t, d, id).Assignee == "" })
+}
+
+func TestDeskConfigFile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, yaml, err string
+		check           func(t *testing.T, c Config)
+	}{
+		{name: "absent", yaml: "", check: func(t *testing.T, c Config) {
+			if c.Assignment.Default.Mode != assign.ModeManual || c.Assignment.OfflineGrace >= 0 {
+				t.Fatalf("defaults: %+v", c.Assignment)
+			}
+			if c.SLA.Default.Targets[router.PriorityUrgent].FirstResponse != sla.Duration(15*time.Minute) {
+				t.Fatalf("sla defaults: %+v", c.SLA.Default)
+			}
+		}},
+		{name: "both", yaml: `
+sla:
+  calendars: {office: {time_zone: Europe/Paris, hours: {monday: ["09:00-18:00"]}}}
+  default: {calendar: office, targets: {normal: {first_response: 2h, resolution: 24h}}}
+assignment:
+  default: {mode: least_loaded}
+  queues: {press: {mode: manual}}
+`, check: func(t *testing.T, c Config) {
+			if c.Assignment.Default.Mode != assign.ModeLeastLoaded || c.Assignment.OfflineGrace != assign.Duration(10*time.Minute) {
+				t.Fatalf("assignment: %+v", c.Assignment)
+			}
+			if c.SLA.Default.Calendar != "office" || len(c.SLA.Default.Targets) != 1 {
+				t.Fatalf("sla: %+v", c.SLA.Default)
+			}
+		}},
+		{name: "assignment only keeps the default mode manual", yaml: "assignment: {offline_grace: 5m}\n", check: func(t *testing.T, c Config) {
+			if c.Assignment.Default.Mode != assign.ModeManual || c.Assignment.OfflineGrace != assign.Duration(5*time.Minute) {
+				t.Fatalf("assignment: %+v", c.Assignment)
+			}
+		}},
+		{name: "unknown section", yaml: "slas: {}\n", err: "field slas not found"},
+		{name: "unknown field", yaml: "sla: {defaults: {}}\n", err: "field defaults not found"},
+		{name: "bad zone", yaml: "sla: {calendars: {x: {time_zone: Mars/Olympus}}}\n", err: "not a known IANA time zone"},
+		{name: "bad mode", yaml: "assignment: {default: {mode: random}}\n", err: "is not a mode"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := Config{Path: "x.db"}
+			err := c.parseFile([]byte(tc.yaml))
+			if err == nil {
+				err = c.Validate()
+			}
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
+func TestTicketsByAuthorAndBadFilters(t *testing.T) {
+	d, _ := openWiredDesk(t, Config{})
+	f := &feeder{t: t, d: d}
+	f.apply(f.mention("1", "ana", "one", "", 1))
+	f.apply(f.mention("2", "ana", "two", "", 1))
+	f.apply(f.mention("3", "bob", "three", "", 1))
+	p, err := d.Tickets(context.Background(), Filter{Author: "x/ana"})
+	if err != nil || len(p.Tickets) != 2 {
+		t.Fatalf("ana's tickets: %d %v", len(p.Tickets), err)
+	}
+	for _, f := range []Filter{{Author: "ana"}, {Author: "x/"}, {SLA: "late"}} {
+		if _, err := d.Tickets(context.Background(), f); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%+v: %v, want ErrInvalid", f, err)
+		}
+	}
+}
+
+// BenchmarkEngineFollow measures the loop behind ingestion: b.N tickets
+// created in batches of 100, each evaluated for its SLA and assigned
+// automatically (one write transaction per assignment).
+func BenchmarkEngineFollow(b *testing.B) {
+	d, _ := openWiredDesk(b, Config{Assignment: leastLoaded(time.Minute)})
+	putAgents(b, d, 1<<30, "ann")
+	connectAs(b, d, "ann", TopicTickets)
+	eventually(b, "ann online", func() bool { return agentState(b, d, "ann").Presence == assign.Online })
+	f := &feeder{t: b, d: d}
+	count := func() (n int) {
+		if err := d.db.R.QueryRow("SELECT COUNT(*) FROM tickets WHERE assignee='ann'").Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; {
+		var batch []router.Routed
+		for j := 0; j < 100 && i < b.N; j, i = j+1, i+1 {
+			batch = append(batch, f.mention("m"+strconv.Itoa(i), "a"+strconv.Itoa(i), "lost parcel", "", 1))
+		}
+		f.apply(batch...)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for count() < b.N {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d assigned", count(), b.N)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
