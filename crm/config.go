@@ -1,0 +1,169 @@
+package crm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config configures the CRM. Zero fields take the defaults documented on
+// each; Validate fills them in.
+type Config struct {
+	// Path is the SQLite file (<data>/crm.db). Required.
+	Path string
+	// BatchSize bounds the desk events read at once (default 500).
+	BatchSize int
+	// Surveys are the CSAT survey templates by queue. A ticket resolved in
+	// a queue without one is offered no survey. The key "*" applies to
+	// every queue without its own.
+	Surveys map[string]Survey
+	// SurveyTTL is how long a survey can be answered (default 7 days).
+	SurveyTTL time.Duration
+	// Secret signs survey tokens. Empty: a random secret is generated once
+	// and kept in the database, so tokens survive restarts.
+	Secret []byte
+	// Export is the brand's CRM webhook that segments are exported to.
+	Export ExportConfig
+	// Now is the clock of expiries and "last N days" filters (default
+	// time.Now); tests replaying old data set it.
+	Now func() time.Time
+}
+
+// Survey is a queue's CSAT survey template.
+type Survey struct {
+	// Text is the message offered to the customer; "{link}" in it is
+	// replaced by the survey's link. Required.
+	Text string `json:"text" yaml:"text"`
+	// URL is the survey page; "{token}" in it is replaced by the survey's
+	// token, which the page posts back to POST /api/v1/csat/{token}.
+	// Required, http or https, with "{token}".
+	URL string `json:"url" yaml:"url"`
+}
+
+// ExportConfig is where segment exports go.
+type ExportConfig struct {
+	// URL receives the signed JSON export (empty: no webhook export).
+	URL string
+	// Secret keys the HMAC-SHA256 signature (X-Vigie-Signature). Required
+	// with URL.
+	Secret string
+	// Timeout bounds one webhook call (default 30s).
+	Timeout time.Duration
+}
+
+// Validate fills defaults and checks the configuration.
+func (c *Config) Validate() error {
+	if c.Path == "" {
+		return errors.New("crm: path required")
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 500
+	}
+	if c.BatchSize < 0 {
+		return fmt.Errorf("crm: batch size %d must be positive", c.BatchSize)
+	}
+	if c.SurveyTTL == 0 {
+		c.SurveyTTL = 7 * 24 * time.Hour
+	}
+	if c.SurveyTTL < 0 {
+		return fmt.Errorf("crm: survey ttl %v must be positive", c.SurveyTTL)
+	}
+	for q, s := range c.Surveys {
+		if strings.TrimSpace(s.Text) == "" {
+			return fmt.Errorf("crm: survey of queue %q: text required", q)
+		}
+		if err := checkURL(s.URL); err != nil {
+			return fmt.Errorf("crm: survey of queue %q: url: %w", q, err)
+		}
+		if !strings.Contains(s.URL, "{token}") {
+			return fmt.Errorf("crm: survey of queue %q: url must hold {token}", q)
+		}
+	}
+	if c.Export.URL != "" {
+		if err := checkURL(c.Export.URL); err != nil {
+			return fmt.Errorf("crm: export url: %w", err)
+		}
+		if c.Export.Secret == "" {
+			return errors.New("crm: export secret required with the export url")
+		}
+	}
+	if c.Export.Timeout == 0 {
+		c.Export.Timeout = 30 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(strings.ReplaceAll(s, "{token}", "t"))
+	if err != nil {
+		return err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", s)
+	}
+	return nil
+}
+
+// survey returns the template for queue.
+func (c *Config) survey(queue string) (Survey, bool) {
+	if s, ok := c.Surveys[queue]; ok {
+		return s, true
+	}
+	s, ok := c.Surveys["*"]
+	return s, ok
+}
+
+// fileConfig is the YAML form of the configuration (LoadConfig).
+type fileConfig struct {
+	Surveys   map[string]Survey `yaml:"surveys"`
+	SurveyTTL time.Duration     `yaml:"survey_ttl"`
+	Export    struct {
+		URL        string        `yaml:"url"`
+		SecretFile string        `yaml:"secret_file"`
+		Timeout    time.Duration `yaml:"timeout"`
+	} `yaml:"export"`
+}
+
+// LoadConfig reads the CRM's configuration file (YAML):
+//
+//	surveys:                  # CSAT survey templates by queue ("*": any other)
+//	  support: {text: "How did we do? {link}", url: "https://brand.example/csat?t={token}"}
+//	survey_ttl: 168h
+//	export:                   # the brand's CRM webhook for segment exports
+//	  url: https://crm.example/hooks/vigie
+//	  secret_file: /run/secrets/vigie-crm   # the HMAC secret, never inline
+//	  timeout: 30s
+//
+// Unknown fields are errors. Path is left for the caller to set; the
+// result is not validated yet (Open does it).
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read crm config: %w", err)
+	}
+	var fc fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("crm config %s: %w", path, err)
+	}
+	c := Config{Surveys: fc.Surveys, SurveyTTL: fc.SurveyTTL, Export: ExportConfig{URL: fc.Export.URL, Timeout: fc.Export.Timeout}}
+	if fc.Export.SecretFile != "" {
+		b, err := os.ReadFile(fc.Export.SecretFile)
+		if err != nil {
+			return Config{}, fmt.Errorf("crm config %s: export secret: %w", path, err)
+		}
+		c.Export.Secret = strings.TrimRight(string(b), "\r\n")
+	}
+	return c, nil
+}

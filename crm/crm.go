@@ -1,0 +1,397 @@
+package crm
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/sqlite"
+	"github.com/vigie/vigie/offer"
+)
+
+// EventLog is what the CRM follows: the desk's event log.
+type EventLog interface {
+	// ReadEvents returns up to max events with seq > after, in order.
+	ReadEvents(ctx context.Context, after int64, max int) ([]desk.Event, error)
+	// WaitEvents blocks until an event after seq exists, or ctx is done.
+	WaitEvents(ctx context.Context, after int64) error
+}
+
+// Publisher appends CSAT events to the desk's log and pushes them live,
+// tagged with the person they are about so that an erasure wipes them:
+// (*desk.Desk).PublishFor. It must be safe for concurrent use.
+type Publisher interface {
+	PublishFor(ctx context.Context, typ desk.EventType, topic desk.Topic, source, authorID string, data any) (desk.Event, error)
+}
+
+// The events the CRM publishes, on desk.TopicTickets.
+const (
+	// EventCSATOffered: a survey was recorded for a resolved ticket
+	// (data: SurveyOffer).
+	EventCSATOffered desk.EventType = "csat.offered"
+	// EventCSATRated: the customer answered (data: Rating).
+	EventCSATRated desk.EventType = "csat.rated"
+)
+
+var migrations = []string{
+	`CREATE TABLE profiles(
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		crm_id TEXT,
+		consent INTEGER NOT NULL DEFAULT 0,
+		consent_at INTEGER,
+		consent_by TEXT NOT NULL DEFAULT '',
+		consent_proof TEXT NOT NULL DEFAULT '',
+		city TEXT NOT NULL DEFAULT '',
+		interests TEXT NOT NULL DEFAULT '[]',
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL);
+	CREATE UNIQUE INDEX profiles_crm ON profiles(crm_id) WHERE crm_id IS NOT NULL;
+	CREATE TABLE identities(
+		source TEXT NOT NULL, author_id TEXT NOT NULL,
+		profile_id INTEGER NOT NULL REFERENCES profiles(id),
+		handle TEXT NOT NULL DEFAULT '', handle_key TEXT NOT NULL DEFAULT '',
+		name TEXT NOT NULL DEFAULT '', name_key TEXT NOT NULL DEFAULT '',
+		url TEXT NOT NULL DEFAULT '', url_key TEXT NOT NULL DEFAULT '',
+		followers INTEGER NOT NULL DEFAULT 0, influence INTEGER NOT NULL DEFAULT 0,
+		linked_by TEXT NOT NULL DEFAULT '', linked_at INTEGER,
+		first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+		PRIMARY KEY(source, author_id)) WITHOUT ROWID;
+	CREATE INDEX identities_profile ON identities(profile_id);
+	CREATE INDEX identities_handle ON identities(handle_key) WHERE handle_key != '';
+	CREATE INDEX identities_name ON identities(name_key) WHERE name_key != '';
+	CREATE INDEX identities_url ON identities(url_key) WHERE url_key != '';
+	CREATE TABLE identity_links(
+		source TEXT NOT NULL, author_id TEXT NOT NULL, url_key TEXT NOT NULL,
+		PRIMARY KEY(source, author_id, url_key)) WITHOUT ROWID;
+	CREATE INDEX identity_links_url ON identity_links(url_key);
+	CREATE TABLE mentions(
+		source TEXT NOT NULL, id TEXT NOT NULL, author_id TEXT NOT NULL,
+		at INTEGER NOT NULL, ticket_id INTEGER NOT NULL, queue TEXT NOT NULL,
+		sentiment REAL NOT NULL, intent TEXT NOT NULL, tags TEXT NOT NULL,
+		text TEXT NOT NULL, url TEXT NOT NULL,
+		PRIMARY KEY(source, id)) WITHOUT ROWID;
+	CREATE INDEX mentions_author ON mentions(source, author_id, at);
+	CREATE TABLE tickets(
+		id INTEGER PRIMARY KEY,
+		source TEXT NOT NULL, author_id TEXT NOT NULL,
+		queue TEXT NOT NULL, status TEXT NOT NULL, assignee TEXT NOT NULL,
+		conversation TEXT NOT NULL,
+		created_at INTEGER NOT NULL, first_response_at INTEGER, resolved_at INTEGER,
+		rating INTEGER, comment TEXT NOT NULL DEFAULT '', rated_at INTEGER);
+	CREATE INDEX tickets_author ON tickets(source, author_id, id);
+	CREATE TABLE offers(
+		id INTEGER PRIMARY KEY,
+		source TEXT NOT NULL, user_id TEXT NOT NULL,
+		at INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL,
+		store TEXT NOT NULL, campaign_id INTEGER NOT NULL, item TEXT NOT NULL,
+		redeemed_at INTEGER);
+	CREATE INDEX offers_person ON offers(source, user_id, at);
+	CREATE TABLE surveys(
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		ticket_id INTEGER NOT NULL UNIQUE,
+		source TEXT NOT NULL, author_id TEXT NOT NULL,
+		queue TEXT NOT NULL, agent TEXT NOT NULL,
+		offered_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+		rating INTEGER, comment TEXT NOT NULL DEFAULT '', rated_at INTEGER);
+	CREATE INDEX surveys_offered ON surveys(offered_at);
+	CREATE INDEX surveys_person ON surveys(source, author_id);
+	CREATE TABLE consent_log(
+		id INTEGER PRIMARY KEY, profile_id INTEGER NOT NULL,
+		at INTEGER NOT NULL, granted INTEGER NOT NULL,
+		proof TEXT NOT NULL, by TEXT NOT NULL);
+	CREATE INDEX consent_log_profile ON consent_log(profile_id, id);
+	CREATE TABLE segments(
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		name TEXT NOT NULL UNIQUE, filter BLOB NOT NULL,
+		created_by TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+	CREATE TABLE outbox(
+		id INTEGER PRIMARY KEY, type TEXT NOT NULL,
+		source TEXT NOT NULL, author_id TEXT NOT NULL, data BLOB NOT NULL);
+	CREATE TABLE state(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+	CREATE TABLE secrets(name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;`,
+}
+
+// CRM holds customer profiles, surveys and segments, derived from the
+// desk's event log. Its methods are safe for concurrent use.
+type CRM struct {
+	cfg     Config
+	db      *sqlite.DB
+	events  EventLog
+	pub     Publisher
+	log     *slog.Logger
+	metrics *metrics
+	client  *http.Client
+	secret  []byte
+
+	mu          sync.Mutex // serialises writes (the follow loop and the API)
+	cursor      atomic.Int64
+	wakePublish chan struct{}
+}
+
+// Open opens the CRM's database at cfg.Path. Call Run to follow events.
+func Open(ctx context.Context, cfg Config, events EventLog, pub Publisher, logger *slog.Logger, reg prometheus.Registerer) (*CRM, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if events == nil || pub == nil {
+		return nil, errors.New("crm: an event log and a publisher are required")
+	}
+	db, err := sqlite.Open(ctx, cfg.Path, sqlite.SyncNormal, migrations)
+	if err != nil {
+		return nil, fmt.Errorf("open crm: %w", err)
+	}
+	c := &CRM{
+		cfg: cfg, db: db, events: events, pub: pub,
+		log:         logger.With("component", "crm"),
+		metrics:     newMetrics(reg),
+		client:      &http.Client{Timeout: cfg.Export.Timeout},
+		wakePublish: make(chan struct{}, 1),
+	}
+	if err := c.load(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open crm: %w", err)
+	}
+	return c, nil
+}
+
+func (c *CRM) load(ctx context.Context) error {
+	var cur int64
+	err := c.db.R.QueryRowContext(ctx, "SELECT value FROM state WHERE name='cursor'").Scan(&cur)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read cursor: %w", err)
+	}
+	c.cursor.Store(cur)
+	if len(c.cfg.Secret) > 0 {
+		c.secret = c.cfg.Secret
+		return nil
+	}
+	err = c.db.R.QueryRowContext(ctx, "SELECT value FROM secrets WHERE name='survey'").Scan(&c.secret)
+	if errors.Is(err, sql.ErrNoRows) {
+		c.secret = make([]byte, 32)
+		rand.Read(c.secret)
+		_, err = c.db.W.ExecContext(ctx, "INSERT INTO secrets(name, value) VALUES('survey', ?)", c.secret)
+	}
+	if err != nil {
+		return fmt.Errorf("survey secret: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database. Run must have returned.
+func (c *CRM) Close() error { return c.db.Close() }
+
+// Checkpoint flushes the WAL into the database file and truncates it, so
+// that data removed by an erasure is gone from the WAL's bytes too.
+func (c *CRM) Checkpoint(ctx context.Context) error { return c.db.Checkpoint(ctx) }
+
+// Cursor returns the seq of the last desk event applied.
+func (c *CRM) Cursor() int64 { return c.cursor.Load() }
+
+// Run follows the event log and publishes CSAT events until ctx is done;
+// it returns nil then, or the first failure to read the log or to commit.
+func (c *CRM) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); c.runPublish(ctx) }()
+	err := c.follow(ctx)
+	cancel()
+	wg.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func (c *CRM) follow(ctx context.Context) error {
+	for {
+		n, err := c.Step(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		if err := c.events.WaitEvents(ctx, c.Cursor()); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("crm: wait for events: %w", err)
+		}
+	}
+}
+
+// Step reads and applies one batch of events after the cursor and returns
+// how many it applied (0 when caught up). Run calls it in a loop; tests
+// and tools call it to catch up synchronously.
+func (c *CRM) Step(ctx context.Context) (int, error) {
+	evs, err := c.events.ReadEvents(ctx, c.Cursor(), c.cfg.BatchSize)
+	if err != nil {
+		return 0, fmt.Errorf("crm: %w", err)
+	}
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	start := time.Now()
+	if err := c.consume(ctx, evs); err != nil {
+		return 0, err
+	}
+	c.metrics.batchSeconds.Observe(time.Since(start).Seconds())
+	return len(evs), nil
+}
+
+// consume applies a batch and commits it with the cursor.
+func (c *CRM) consume(ctx context.Context, evs []desk.Event) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tx, err := c.db.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("crm: begin: %w", err)
+	}
+	defer tx.Rollback()
+	a := &applier{c: c, tx: tx, ctx: ctx}
+	defer a.close()
+	for i := range evs {
+		if err := a.apply(&evs[i]); err != nil {
+			return fmt.Errorf("crm: apply event %d: %w", evs[i].Seq, err)
+		}
+	}
+	last := evs[len(evs)-1].Seq
+	if _, err := tx.ExecContext(ctx, "INSERT INTO state(name, value) VALUES('cursor', ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value", last); err != nil {
+		return fmt.Errorf("crm: save cursor: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("crm: commit: %w", err)
+	}
+	c.cursor.Store(last)
+	if a.queued {
+		wake(c.wakePublish)
+	}
+	return nil
+}
+
+func wake(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// applier applies events within one transaction.
+type applier struct {
+	c      *CRM
+	tx     *sql.Tx
+	ctx    context.Context
+	stmts  map[string]*sql.Stmt
+	queued bool // events were queued in the outbox
+}
+
+func (a *applier) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := a.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := a.tx.PrepareContext(a.ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", q, err)
+	}
+	if a.stmts == nil {
+		a.stmts = map[string]*sql.Stmt{}
+	}
+	a.stmts[q] = st
+	return st, nil
+}
+
+func (a *applier) exec(q string, args ...any) (sql.Result, error) {
+	st, err := a.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(a.ctx, args...)
+}
+
+func (a *applier) queryRow(q string, args ...any) *sql.Row {
+	st, err := a.stmt(q)
+	if err != nil {
+		return a.tx.QueryRowContext(a.ctx, q, args...)
+	}
+	return st.QueryRowContext(a.ctx, args...)
+}
+
+func (a *applier) close() {
+	for _, st := range a.stmts {
+		st.Close()
+	}
+}
+
+func (a *applier) apply(ev *desk.Event) error {
+	bad := func(err error) error {
+		a.c.metrics.events.WithLabelValues("bad").Inc()
+		a.c.log.Warn("bad_event", "seq", ev.Seq, "type", string(ev.Type), "error", err)
+		return nil
+	}
+	switch ev.Type {
+	case desk.EventMentionReceived:
+		var md desk.MentionData
+		if err := json.Unmarshal(ev.Data, &md); err != nil {
+			return bad(err)
+		}
+		a.c.metrics.events.WithLabelValues("mention").Inc()
+		return a.mention(&md, ev.At)
+	case desk.EventTicketCreated, desk.EventTicketUpdated:
+		var td desk.TicketData
+		if err := json.Unmarshal(ev.Data, &td); err != nil {
+			return bad(err)
+		}
+		a.c.metrics.events.WithLabelValues("ticket").Inc()
+		return a.ticket(&td, ev.At)
+	case offer.EventSent, offer.EventSkipped, offer.EventRedeemed:
+		var d offer.Decision
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			return bad(err)
+		}
+		if d.Source == "" || d.UserID == "" {
+			return nil // wiped by an erasure
+		}
+		a.c.metrics.events.WithLabelValues("offer").Inc()
+		return a.offer(&d, ev.Type, ev.At)
+	case desk.EventMentionDeleted:
+		var dd desk.DeletedData
+		if err := json.Unmarshal(ev.Data, &dd); err != nil {
+			return bad(err)
+		}
+		if dd.ID == "" && dd.AuthorID != "" {
+			a.c.metrics.events.WithLabelValues("erasure").Inc()
+			return a.erase(dd.Source, dd.AuthorID)
+		}
+		a.c.metrics.events.WithLabelValues("deletion").Inc()
+		_, err := a.exec("DELETE FROM mentions WHERE source=? AND id=?", dd.Source, dd.ID)
+		return err
+	case EventCSATRated:
+		// Our own answers, read back: a CRM rebuilt from the log gets its
+		// ratings again.
+		var r Rating
+		if err := json.Unmarshal(ev.Data, &r); err != nil {
+			return bad(err)
+		}
+		if r.TicketID == 0 || r.Rating == 0 {
+			return nil // wiped by an erasure
+		}
+		a.c.metrics.events.WithLabelValues("csat").Inc()
+		_, err := a.exec("UPDATE tickets SET rating=?, comment=?, rated_at=? WHERE id=? AND rated_at IS NULL", r.Rating, r.Comment, r.RatedAt.UnixNano(), r.TicketID)
+		return err
+	}
+	a.c.metrics.events.WithLabelValues("other").Inc()
+	return nil
+}

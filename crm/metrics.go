@@ -1,0 +1,44 @@
+package crm
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	events       *prometheus.CounterVec
+	batchSeconds prometheus.Histogram
+	surveys      *prometheus.CounterVec
+	exports      *prometheus.CounterVec
+	links        *prometheus.CounterVec
+	publishErrs  prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_crm_events_total",
+			Help: "Desk events read, by kind (mention, ticket, offer, csat, erasure, deletion, other, bad).",
+		}, []string{"kind"}),
+		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "vigie_crm_batch_seconds",
+			Help:    "Time to apply and commit one batch of desk events.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 8),
+		}),
+		surveys: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_crm_surveys_total",
+			Help: "CSAT surveys, by outcome (offered, rated, expired, used, bad_token).",
+		}, []string{"outcome"}),
+		exports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_crm_exports_total",
+			Help: "Segment exports, by kind (csv, webhook) and outcome (ok, failed).",
+		}, []string{"kind", "outcome"}),
+		links: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_crm_identity_changes_total",
+			Help: "Identity changes made by people, by action (link, unlink, crm_id, import, consent).",
+		}, []string{"action"}),
+		publishErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_crm_publish_errors_total",
+			Help: "Failed attempts to publish CSAT events to the desk (retried).",
+		}),
+	}
+	reg.MustRegister(m.events, m.batchSeconds, m.surveys, m.exports, m.links, m.publishErrs)
+	return m
+}
