@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseBench(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+		check   func(t *testing.T, c benchConfig)
+	}{
+		{name: "defaults", check: func(t *testing.T, c benchConfig) {
+			if c.Agents != 5 || c.Rate != 0 || c.Batch != 50 || c.Posters != 4 || !c.Limits {
+				t.Errorf("defaults: %+v", c)
+			}
+		}},
+		{name: "paced batches are a 10 ms share of the rate", args: []string{"--rate", "2000"}, check: func(t *testing.T, c benchConfig) {
+			if c.Batch != 20 || c.Posters != 16 {
+				t.Errorf("paced: batch %d posters %d", c.Batch, c.Posters)
+			}
+		}},
+		{name: "slow rates post one at a time", args: []string{"--rate", "5"}, check: func(t *testing.T, c benchConfig) {
+			if c.Batch != 1 {
+				t.Errorf("batch %d", c.Batch)
+			}
+		}},
+		{name: "negative rate", args: []string{"--rate", "-1"}, wantErr: "--rate"},
+		{name: "no agents", args: []string{"--agents", "0"}, wantErr: "--agents"},
+		{name: "nothing to post", args: []string{"--duration", "0"}, wantErr: "--duration or --mentions"},
+		{name: "url without token", args: []string{"--url", "http://127.0.0.1:1"}, wantErr: "--token"},
+		{name: "pid without url", args: []string{"--pid", "12"}, wantErr: "--pid goes with --url"},
+		{name: "clickhouse with url", args: []string{"--url", "http://x", "--token", "t", "--clickhouse", "clickhouse://x/db"}, wantErr: "in-process"},
+		{name: "negative sample period", args: []string{"--sample", "-1s"}, wantErr: "--sample"},
+		{name: "stray argument", args: []string{"now"}, wantErr: "usage"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("VIGIE_BENCH_TOKEN", "")
+			c, err := parseBench(tt.args, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestParseMetrics(t *testing.T) {
+	in := `# HELP vigie_search_lag_events x
+# TYPE vigie_search_lag_events gauge
+vigie_search_lag_events 12
+vigie_hub_disconnects_total{reason="slow"} 2
+vigie_hub_disconnects_total{reason="shutdown"} 3
+go_goroutines 41
+bad line
+`
+	m, err := parseMetrics(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]float64{
+		"vigie_search_lag_events":                    12,
+		`vigie_hub_disconnects_total{reason="slow"}`: 2,
+		"vigie_hub_disconnects_total{}":              5,
+		"go_goroutines":                              41,
+	} {
+		if m[k] != want {
+			t.Errorf("%s = %v, want %v", k, m[k], want)
+		}
+	}
+}
+
+func TestCPUOfAndPeakRSS(t *testing.T) {
+	self, err := cpuOf(0)
+	if err != nil || self <= 0 {
+		t.Fatalf("cpuOf(self) = %v, %v", self, err)
+	}
+	byPid, err := cpuOf(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// /proc counts in ticks of 10 ms; getrusage is finer.
+	if d := self - byPid; d < -50*time.Millisecond || d > 500*time.Millisecond {
+		t.Errorf("CPU from getrusage %v, from /proc %v", self, byPid)
+	}
+	if rss := peakRSS(0); rss < 1<<20 {
+		t.Errorf("peak RSS %d bytes", rss)
+	}
+	if _, err := cpuOf(1 << 30); err == nil {
+		t.Error("no error for a process that does not exist")
+	}
+}
+
+// TestBenchInProcess runs `vigie bench` end to end on a few hundred
+// mentions: every one reaches the agents and the sinks, and the limits are
+// measured.
+func TestBenchInProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Vigie and loads it")
+	}
+	var out bytes.Buffer
+	err := runBench(context.Background(), []string{"--mentions", "300", "--agents", "2", "--rate", "1000", "--sample", "100ms", "--data", t.TempDir()}, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	s := out.String()
+	t.Log(s)
+	field := func(label string) string {
+		m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(label) + `\s+(\S+)`).FindStringSubmatch(s)
+		if m == nil {
+			t.Fatalf("no %q in the output", label)
+		}
+		return m[1]
+	}
+	if got := field("mentions accepted"); got != "300" {
+		t.Errorf("accepted %s, want 300", got)
+	}
+	if got := field("lost (accepted, never on the websocket)"); got != "0" {
+		t.Errorf("lost %s", got)
+	}
+	for _, label := range []string{"sustained to search+archive (mentions/s)", "raw Bleve batch indexing (docs/s)"} {
+		if v, err := strconv.ParseFloat(field(label), 64); err != nil || v <= 0 {
+			t.Errorf("%s: %q", label, field(label))
+		}
+	}
+	if !regexp.MustCompile(`(?m)^\s+[0-9.]+m?s\s+\d+\s`).MatchString(s) {
+		t.Error("no sample line")
+	}
+	if !strings.Contains(s, "end to end / raw Bleve") {
+		t.Error("no ratio against raw Bleve")
+	}
+}
