@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +42,30 @@ var migrations = []string{
 		revoked_at INTEGER NOT NULL DEFAULT 0
 	) WITHOUT ROWID;
 	CREATE INDEX tokens_user ON tokens(user);`,
+	// 2: the audit log (audit.go): append-only, hash-chained.
+	`CREATE TABLE audit(
+		seq INTEGER PRIMARY KEY,
+		at INTEGER NOT NULL,
+		actor TEXT NOT NULL,
+		actor_role TEXT NOT NULL,
+		via TEXT NOT NULL,
+		action TEXT NOT NULL,
+		target TEXT NOT NULL,
+		detail TEXT NOT NULL,
+		remote_ip TEXT NOT NULL,
+		request_id TEXT NOT NULL,
+		prev_hash BLOB NOT NULL,
+		hash BLOB NOT NULL
+	);
+	CREATE INDEX audit_actor ON audit(actor, seq);
+	CREATE INDEX audit_action ON audit(action, seq);
+	CREATE INDEX audit_at ON audit(at);
+	CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+		BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+	CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+		BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;`,
+	// 3: a token may be scoped to one source (one ingest token per source).
+	`ALTER TABLE tokens ADD COLUMN source TEXT NOT NULL DEFAULT '';`,
 }
 
 // Auth authenticates requests and manages users, sessions and API tokens.
@@ -53,6 +78,10 @@ type Auth struct {
 	hasher   *hasher
 	throttle *throttle
 	now      func() time.Time
+
+	auditMu      sync.Mutex
+	auditHead    int64         // Seq of the newest audit entry
+	auditChanged chan struct{} // closed and replaced when auditHead moves
 }
 
 // New opens (creating when missing) the auth database at cfg.Path. logger
@@ -77,7 +106,14 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Re
 		hasher:   newHasher(cfg.Hash, cfg.MaxConcurrentHashes, cfg.MaxHashWaiters, m),
 		throttle: newThrottle(cfg.Throttle, cfg.Now),
 		now:      cfg.Now,
+
+		auditChanged: make(chan struct{}),
 	}
+	if err := db.R.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit`).Scan(&a.auditHead); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("read audit log head: %w", err)
+	}
+	m.auditEntries.Set(float64(a.auditHead))
 	if err := a.prune(ctx); err != nil {
 		db.Close()
 		return nil, err

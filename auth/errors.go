@@ -38,6 +38,8 @@ var (
 	ErrScope = errors.New("token role exceeds the user's role")
 	// ErrUserDisabled means the user exists but is disabled.
 	ErrUserDisabled = errors.New("user disabled")
+	// ErrInvalidSource means a token's source scope cannot name a source.
+	ErrInvalidSource = errors.New("invalid source")
 	// ErrInvalidTokenName means a token's descriptive name is empty or too long.
 	ErrInvalidTokenName = errors.New("invalid token name")
 	// ErrCSRF means an unsafe request of a cookie session lacked the

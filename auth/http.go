@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -31,6 +33,7 @@ const maxBody = 64 << 10
 //	private: POST /logout, GET /me, POST /me/password,
 //	         GET|POST /users, PATCH|DELETE /users/:name   (PermManageUsers)
 //	         GET|POST /tokens, DELETE /tokens/:id          (own tokens; others' with PermManageUsers)
+//	         GET /audit                                    (PermReadAudit)
 func (a *Auth) Register(public, private *echo.Group) {
 	public.POST("/login", a.handleLogin)
 	private.POST("/logout", a.handleLogout)
@@ -44,6 +47,21 @@ func (a *Auth) Register(public, private *echo.Group) {
 	private.GET("/tokens", a.handleListTokens)
 	private.POST("/tokens", a.handleCreateToken)
 	private.DELETE("/tokens/:id", a.handleRevokeToken)
+	private.GET("/audit", a.handleAudit, Require(PermReadAudit))
+}
+
+// withRequest returns the request's context carrying its client address
+// and request id (the X-Request-Id answer header, set here when no
+// middleware did), for the audit log.
+func withRequest(c echo.Context) context.Context {
+	rid := c.Response().Header().Get(echo.HeaderXRequestID)
+	if rid == "" {
+		rid = c.Request().Header.Get(echo.HeaderXRequestID)
+	}
+	ctx := WithRequest(c.Request().Context(), c.RealIP(), rid)
+	ri := ctx.Value(requestKey{}).(requestInfo)
+	c.Response().Header().Set(echo.HeaderXRequestID, ri.id)
+	return ctx
 }
 
 // AuthenticateRequest returns the principal of r: from its Authorization
@@ -103,7 +121,7 @@ func (a *Auth) Middleware() echo.MiddlewareFunc {
 			if err != nil {
 				return a.deny(c, err)
 			}
-			c.SetRequest(r.WithContext(NewContext(r.Context(), p)))
+			c.SetRequest(r.WithContext(NewContext(withRequest(c), p)))
 			return next(c)
 		}
 	}
@@ -167,6 +185,7 @@ type MeResponse struct {
 	Role        Role         `json:"role"`
 	Via         string       `json:"via"`
 	TokenID     string       `json:"token_id,omitempty"`
+	Source      string       `json:"source,omitempty"`
 	Permissions []Permission `json:"permissions"`
 	// CSRFToken is the session's (sessions only): a reloaded page reads it
 	// here. Same-origin only: the cookie is SameSite=Strict and the answer
@@ -182,7 +201,7 @@ func (a *Auth) handleLogin(c echo.Context) error {
 	if req.User == "" || req.Password == "" {
 		return c.JSON(http.StatusBadRequest, errorBody(`"user" and "password" are required`))
 	}
-	s, err := a.Login(c.Request().Context(), req.User, req.Password, c.RealIP())
+	s, err := a.Login(withRequest(c), req.User, req.Password, c.RealIP())
 	if err != nil {
 		return a.fail(c, err)
 	}
@@ -224,11 +243,7 @@ func (a *Auth) handleLogout(c echo.Context) error {
 
 func (a *Auth) handleMe(c echo.Context) error {
 	p, _ := FromContext(c.Request().Context())
-	perms := p.Role.Permissions()
-	if perms == nil {
-		perms = []Permission{}
-	}
-	return c.JSON(http.StatusOK, MeResponse{User: p.User, Role: p.Role, Via: p.Via, TokenID: p.TokenID, Permissions: perms, CSRFToken: p.csrf})
+	return c.JSON(http.StatusOK, MeResponse{User: p.User, Role: p.Role, Via: p.Via, TokenID: p.TokenID, Source: p.Source, Permissions: p.Permissions(), CSRFToken: p.csrf})
 }
 
 // ChangePasswordRequest is the body of POST /me/password.
@@ -323,6 +338,9 @@ type CreateTokenRequest struct {
 	Name string `json:"name"`
 	Role Role   `json:"role"`
 	User string `json:"user"`
+	// Source scopes the token to one source: it may then only ingest items
+	// of that source.
+	Source string `json:"source"`
 }
 
 // CreateTokenResponse is the body of a 201 from POST /tokens: the token's
@@ -355,6 +373,9 @@ func (a *Auth) handleCreateToken(c echo.Context) error {
 	if err := decodeBody(c, &req); err != nil {
 		return a.fail(c, err)
 	}
+	if p.Source != "" {
+		return c.JSON(http.StatusForbidden, errorBody("a token scoped to a source cannot issue tokens"))
+	}
 	if req.User == "" {
 		if p.Via == ViaAdminToken {
 			return c.JSON(http.StatusBadRequest, errorBody(`the admin token is no user: name the token's owner in "user"`))
@@ -370,7 +391,7 @@ func (a *Auth) handleCreateToken(c echo.Context) error {
 	if req.Role == "" && req.User == p.User && p.Via == ViaToken {
 		req.Role = p.Role // a token mints at most its own scope
 	}
-	t, text, err := a.CreateToken(c.Request().Context(), req.User, req.Name, req.Role)
+	t, text, err := a.IssueToken(c.Request().Context(), TokenSpec{User: req.User, Name: req.Name, Role: req.Role, Source: req.Source})
 	if err != nil {
 		return a.fail(c, err)
 	}
@@ -395,6 +416,50 @@ func (a *Auth) handleRevokeToken(c echo.Context) error {
 		return a.fail(c, err)
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// handleAudit answers GET /audit?actor=&action=&from=&to=&before=&limit=:
+// the audit log, newest first, a page at a time (next_before is the next
+// page's before).
+func (a *Auth) handleAudit(c echo.Context) error {
+	var q AuditQuery
+	q.Actor, q.Action = c.QueryParam("actor"), c.QueryParam("action")
+	for _, t := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &q.From}, {"to", &q.To}} {
+		if v := c.QueryParam(t.name); v != "" {
+			tm, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return c.JSON(http.StatusBadRequest, errorBody(t.name+": not an RFC 3339 time"))
+			}
+			*t.dst = tm
+		}
+	}
+	for _, n := range []struct {
+		name string
+		dst  *int64
+		max  int64
+	}{{"before", &q.Before, math.MaxInt64}, {"limit", new(int64), MaxAuditPage}} {
+		if v := c.QueryParam(n.name); v != "" {
+			x, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || x < 1 || x > n.max {
+				return c.JSON(http.StatusBadRequest, errorBody(fmt.Sprintf("%s: want an integer from 1 to %d", n.name, n.max)))
+			}
+			*n.dst = x
+			if n.name == "limit" {
+				q.Limit = int(x)
+			}
+		}
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		return c.JSON(http.StatusBadRequest, errorBody("from must be before to"))
+	}
+	page, err := a.QueryAudit(c.Request().Context(), q)
+	if err != nil {
+		return a.fail(c, err)
+	}
+	return c.JSON(http.StatusOK, page)
 }
 
 // bodyError is a request body that could not be decoded.
@@ -453,7 +518,7 @@ func (a *Auth) fail(c echo.Context, err error) error {
 		return c.JSON(http.StatusConflict, errorBody(err.Error()))
 	case errors.Is(err, ErrScope), errors.Is(err, ErrWrongPassword):
 		return c.JSON(http.StatusForbidden, errorBody(err.Error()))
-	case errors.Is(err, ErrInvalidRole), errors.Is(err, ErrInvalidName), errors.Is(err, ErrWeakPassword), errors.Is(err, ErrInvalidTokenName):
+	case errors.Is(err, ErrInvalidRole), errors.Is(err, ErrInvalidName), errors.Is(err, ErrInvalidSource), errors.Is(err, ErrWeakPassword), errors.Is(err, ErrInvalidTokenName):
 		return c.JSON(http.StatusBadRequest, errorBody(err.Error()))
 	}
 	a.log.Error("auth request failed", "path", c.Path(), "error", err)

@@ -12,6 +12,10 @@ type metrics struct {
 	denied      *prometheus.CounterVec
 	sessions    prometheus.Gauge
 	hashSeconds prometheus.Histogram
+	// auditEntries is the Seq of the newest audit entry; auditErrors counts
+	// entries Audit failed to write.
+	auditEntries prometheus.Gauge
+	auditErrors  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -37,6 +41,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time to compute one argon2id password hash, not counting the wait for a slot.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 10),
 		}),
+		auditEntries: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vigie_auth_audit_entries",
+			Help: "Entries in the audit log (the sequence number of the newest).",
+		}),
+		auditErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_auth_audit_errors_total",
+			Help: "Audit entries that could not be written (the action they record may have happened).",
+		}),
 	}
 	for _, o := range []string{"success", "failure", "throttled", "busy", "error"} {
 		m.logins.WithLabelValues(o)
@@ -48,7 +60,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.denied.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.logins, m.throttled, m.denied, m.sessions, m.hashSeconds)
+		reg.MustRegister(m.logins, m.throttled, m.denied, m.sessions, m.hashSeconds, m.auditEntries, m.auditErrors)
 	}
 	return m
 }

@@ -7,6 +7,7 @@ const (
 	ViaSession    = "session"     // the vigie_session cookie
 	ViaToken      = "token"       // an API token (vgt_...)
 	ViaAdminToken = "admin-token" // Config.AdminToken
+	ViaSystem     = "system"      // Vigie itself or the command line (SystemContext)
 )
 
 // AdminTokenUser is the user name of a principal authenticated with
@@ -24,15 +25,37 @@ type Principal struct {
 	// TokenID is the API token's id when Via is ViaToken, else empty.
 	TokenID string `json:"token_id,omitempty"`
 	// Via says how the principal authenticated (ViaSession, ViaToken,
-	// ViaAdminToken).
+	// ViaAdminToken, ViaSystem).
 	Via string `json:"via"`
+	// Source is the source scope of the API token ("" for none): such a
+	// token may only ingest items of that source (PermIngest), nothing
+	// else, whatever its role.
+	Source string `json:"source,omitempty"`
 	// csrf is the session's CSRF token (sessions only), so that a page
 	// reloaded by the browser can get it back from GET /me.
 	csrf string
 }
 
-// Can reports whether the principal is allowed p.
-func (p Principal) Can(perm Permission) bool { return p.Role.Can(perm) }
+// Can reports whether the principal is allowed p. A principal scoped to a
+// source is allowed PermIngest at most.
+func (p Principal) Can(perm Permission) bool {
+	if p.Source != "" && perm != PermIngest {
+		return false
+	}
+	return p.Role.Can(perm)
+}
+
+// Permissions returns what the principal is allowed, in the order of
+// Permissions.
+func (p Principal) Permissions() []Permission {
+	out := []Permission{}
+	for _, perm := range Permissions {
+		if p.Can(perm) {
+			out = append(out, perm)
+		}
+	}
+	return out
+}
 
 type principalKey struct{}
 

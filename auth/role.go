@@ -75,6 +75,8 @@ const (
 	PermIngest Permission = "ingest"
 	// PermErase: DELETE /authors/{source}/{author_id}.
 	PermErase Permission = "erase"
+	// PermReadAudit: GET /audit, the audit log.
+	PermReadAudit Permission = "read_audit"
 )
 
 // Permissions lists every permission, in the order /me reports them.
@@ -83,6 +85,7 @@ var Permissions = []Permission{
 	PermReadMentions, PermSearch, PermReadAlerts, PermAckAlerts,
 	PermReadKPIs, PermReadOffers, PermManageOffers,
 	PermManageRules, PermManageSources, PermManageUsers, PermIngest, PermErase,
+	PermReadAudit,
 }
 
 // grants is the role → permissions table, written out in full (no

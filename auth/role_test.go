@@ -30,6 +30,7 @@ func TestRoleCan(t *testing.T) {
 		PermManageUsers:   {false, false, false, true},
 		PermIngest:        {false, false, false, true},
 		PermErase:         {false, false, false, true},
+		PermReadAudit:     {false, false, false, true},
 	}
 	for _, p := range Permissions {
 		if _, ok := matrix[p]; !ok {

@@ -64,11 +64,20 @@ func (a *Auth) Login(ctx context.Context, name, password, ip string) (Session, e
 	}
 	if !ok || disabled {
 		a.metrics.logins.WithLabelValues("failure").Inc()
+		// Unknown names are neither logged nor audited: people type
+		// passwords there.
+		target, detail := "", map[string]any{"reason": "unknown user"}
 		if known {
-			// Unknown names are not logged: people type passwords there.
 			a.log.Info("login failed", "user", name, "disabled", disabled, "ip", ip)
+			target, detail = "user:"+name, map[string]any{"reason": "wrong password"}
+			if disabled {
+				detail["reason"] = "user disabled"
+			}
 		} else {
 			a.log.Info("login failed for an unknown user", "ip", ip)
+		}
+		if err := a.Audit(NewContext(ctx, Principal{User: "anonymous"}), AuditLoginFailed, target, detail); err != nil {
+			a.log.Error("audit failed login", "error", err)
 		}
 		return Session{}, ErrInvalidCredentials
 	}
@@ -85,10 +94,16 @@ func (a *Auth) Login(ctx context.Context, name, password, ip string) (Session, e
 		ExpiresAt: now.Add(a.cfg.MaxLifetime),
 	}
 	key, _ := parseSessionID(s.ID)
-	if _, err := a.db.W.ExecContext(ctx, `INSERT INTO sessions(id_hash, user, csrf, created_at, last_seen, expires_at) VALUES(?, ?, ?, ?, ?, ?)`,
-		key, name, s.CSRFToken, ms(now), ms(now), ms(s.ExpiresAt)); err != nil {
+	actx := NewContext(ctx, Principal{User: name, Role: role, Via: ViaSession})
+	if err := a.txAudit(actx, func(tx *sql.Tx) ([]auditRecord, error) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions(id_hash, user, csrf, created_at, last_seen, expires_at) VALUES(?, ?, ?, ?, ?, ?)`,
+			key, name, s.CSRFToken, ms(now), ms(now), ms(s.ExpiresAt)); err != nil {
+			return nil, fmt.Errorf("store session: %w", err)
+		}
+		return []auditRecord{{AuditLoginSucceeded, "user:" + name, nil}}, nil
+	}); err != nil {
 		a.metrics.logins.WithLabelValues("error").Inc()
-		return Session{}, fmt.Errorf("store session: %w", err)
+		return Session{}, err
 	}
 	a.metrics.logins.WithLabelValues("success").Inc()
 	a.metrics.sessions.Inc()
@@ -127,14 +142,14 @@ func (a *Auth) ChangePassword(ctx context.Context, name, current, next, ip, keep
 		return fmt.Errorf("hash password: %w", err)
 	}
 	keep, _ := parseSessionID(keepSession)
-	err = a.tx(ctx, func(tx *sql.Tx) error {
+	err = a.txAudit(ctx, func(tx *sql.Tx) ([]auditRecord, error) {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ?`, newHash, name); err != nil {
-			return fmt.Errorf("update password of %q: %w", name, err)
+			return nil, fmt.Errorf("update password of %q: %w", name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user = ? AND id_hash IS NOT ?`, name, keep); err != nil {
-			return fmt.Errorf("end sessions of %q: %w", name, err)
+			return nil, fmt.Errorf("end sessions of %q: %w", name, err)
 		}
-		return nil
+		return []auditRecord{{AuditPasswordChanged, "user:" + name, nil}}, nil
 	})
 	if err != nil {
 		return err

@@ -71,13 +71,19 @@ func (a *Auth) CreateUser(ctx context.Context, name string, role Role, password 
 		return User{}, fmt.Errorf("hash password of %q: %w", name, err)
 	}
 	u := User{Name: name, Role: role, CreatedAt: fromMS(ms(a.now()))}
-	_, err = a.db.W.ExecContext(ctx, `INSERT INTO users(name, role, password_hash, created_at) VALUES(?, ?, ?, ?)`,
-		name, string(role), hash, ms(u.CreatedAt))
-	if isConstraint(err) {
-		return User{}, fmt.Errorf("%w: %q", ErrUserExists, name)
-	}
+	err = a.txAudit(ctx, func(tx *sql.Tx) ([]auditRecord, error) {
+		_, err := tx.ExecContext(ctx, `INSERT INTO users(name, role, password_hash, created_at) VALUES(?, ?, ?, ?)`,
+			name, string(role), hash, ms(u.CreatedAt))
+		if isConstraint(err) {
+			return nil, fmt.Errorf("%w: %q", ErrUserExists, name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("insert user %q: %w", name, err)
+		}
+		return []auditRecord{{AuditUserCreated, "user:" + name, map[string]any{"role": role}}}, nil
+	})
 	if err != nil {
-		return User{}, fmt.Errorf("insert user %q: %w", name, err)
+		return User{}, err
 	}
 	a.log.Info("user created", "user", name, "role", string(role))
 	return u, nil
@@ -160,11 +166,12 @@ func (a *Auth) UpdateUser(ctx context.Context, name string, up UserUpdate) (User
 		hash = h
 	}
 	var u User
-	err := a.tx(ctx, func(tx *sql.Tx) error {
+	err := a.txAudit(ctx, func(tx *sql.Tx) ([]auditRecord, error) {
 		var err error
 		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT name, role, created_at, disabled FROM users WHERE name = ?`, name), name); err != nil {
-			return err
+			return nil, err
 		}
+		before := u
 		wasAdmin := u.Role == RoleAdmin && !u.Disabled
 		if up.Role != nil {
 			u.Role = *up.Role
@@ -174,23 +181,30 @@ func (a *Auth) UpdateUser(ctx context.Context, name string, up UserUpdate) (User
 		}
 		if wasAdmin && (u.Role != RoleAdmin || u.Disabled) {
 			if err := lastAdminGuard(ctx, tx, name); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, disabled = ? WHERE name = ?`, string(u.Role), u.Disabled, name); err != nil {
-			return fmt.Errorf("update user %q: %w", name, err)
+			return nil, fmt.Errorf("update user %q: %w", name, err)
 		}
 		if hash != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ?`, hash, name); err != nil {
-				return fmt.Errorf("update password of %q: %w", name, err)
+				return nil, fmt.Errorf("update password of %q: %w", name, err)
 			}
 		}
 		if hash != "" || u.Disabled {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user = ?`, name); err != nil {
-				return fmt.Errorf("end sessions of %q: %w", name, err)
+				return nil, fmt.Errorf("end sessions of %q: %w", name, err)
 			}
 		}
-		return nil
+		detail := map[string]any{"role": u.Role, "disabled": u.Disabled, "password_reset": hash != ""}
+		if before.Role != u.Role {
+			detail["previous_role"] = before.Role
+		}
+		if before.Disabled != u.Disabled {
+			detail["previous_disabled"] = before.Disabled
+		}
+		return []auditRecord{{AuditUserUpdated, "user:" + name, detail}}, nil
 	})
 	if err != nil {
 		return User{}, err
@@ -201,20 +215,20 @@ func (a *Auth) UpdateUser(ctx context.Context, name string, up UserUpdate) (User
 
 // DeleteUser removes a user with their sessions and tokens.
 func (a *Auth) DeleteUser(ctx context.Context, name string) error {
-	err := a.tx(ctx, func(tx *sql.Tx) error {
+	err := a.txAudit(ctx, func(tx *sql.Tx) ([]auditRecord, error) {
 		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT name, role, created_at, disabled FROM users WHERE name = ?`, name), name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if u.Role == RoleAdmin && !u.Disabled {
 			if err := lastAdminGuard(ctx, tx, name); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE name = ?`, name); err != nil {
-			return fmt.Errorf("delete user %q: %w", name, err)
+			return nil, fmt.Errorf("delete user %q: %w", name, err)
 		}
-		return nil
+		return []auditRecord{{AuditUserDeleted, "user:" + name, map[string]any{"role": u.Role}}}, nil
 	})
 	if err != nil {
 		return err
