@@ -1,10 +1,14 @@
 package intake
 
 import (
+	"cmp"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -74,6 +78,7 @@ func (l *Log) handleIngest(c echo.Context, kind string, decode decoder, arrived 
 	case err != nil:
 		return http.StatusBadRequest, errorBody(err.Error() + ": nothing stored")
 	}
+	ok, rejected = l.applyScope(r.Context(), ok, rejected)
 	l.metrics.rejected.WithLabelValues(kind).Add(float64(len(rejected)))
 	items := make([]listener.Item, len(ok))
 	for i, d := range ok {
@@ -105,3 +110,44 @@ func (l *Log) handleIngest(c echo.Context, kind string, decode decoder, arrived 
 }
 
 func errorBody(msg string) map[string]string { return map[string]string{"error": msg} }
+
+// SetSourceScope installs scope, which the ingest endpoints call with each
+// request's context: when it returns a source name, items of any other
+// source are rejected one by one (code "source_not_allowed") and the rest
+// accepted. cmd/vigie wires the API token's source scope here. Call it
+// before serving.
+func (l *Log) SetSourceScope(scope func(ctx context.Context) string) { l.scope = scope }
+
+// applyScope moves the decoded items whose source the request may not
+// ingest to the rejections, keeping both in request order.
+func (l *Log) applyScope(ctx context.Context, ok []listener.Decoded, rejected []listener.Rejection) ([]listener.Decoded, []listener.Rejection) {
+	for i := range rejected {
+		if rejected[i].Code == "" {
+			rejected[i].Code = listener.CodeInvalid
+		}
+	}
+	if l.scope == nil {
+		return ok, rejected
+	}
+	allowed := l.scope(ctx)
+	if allowed == "" {
+		return ok, rejected
+	}
+	kept := ok[:0:0]
+	var refused []listener.Rejection
+	for _, d := range ok {
+		if src := d.Item.SourceName(); src != allowed {
+			refused = append(refused, listener.Rejection{Index: d.Index, Code: listener.CodeSourceNotAllowed,
+				Error: fmt.Sprintf("source: %q is not allowed for this token (scoped to %q)", src, allowed)})
+			continue
+		}
+		kept = append(kept, d)
+	}
+	if len(refused) == 0 {
+		return ok, rejected
+	}
+	l.metrics.scopeRejected.Add(float64(len(refused)))
+	all := append(rejected, refused...)
+	slices.SortStableFunc(all, func(a, b listener.Rejection) int { return cmp.Compare(a.Index, b.Index) })
+	return kept, all
+}

@@ -89,6 +89,9 @@ type Log struct {
 	lastSeq int64
 	tail    []Record // the newest records, contiguous in seq, for readers
 	changed chan struct{}
+
+	// scope is the ingest endpoints' source scope (SetSourceScope).
+	scope func(ctx context.Context) string
 }
 
 type appendReq struct {

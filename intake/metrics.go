@@ -8,6 +8,8 @@ type metrics struct {
 	commitSeconds prometheus.Histogram
 	batchItems    prometheus.Histogram
 	requests      *prometheus.CounterVec
+	scopeRejected prometheus.Counter
+	retained      prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -34,6 +36,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "vigie_intake_requests_total",
 			Help: "Ingest HTTP requests, by endpoint and status code.",
 		}, []string{"endpoint", "code"}),
+		scopeRejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_intake_scope_rejected_total",
+			Help: "Ingested items rejected because the token is scoped to another source (also counted in vigie_intake_rejected_total).",
+		}),
+		retained: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_intake_retention_deleted_total",
+			Help: "Raw items deleted by the retention policy.",
+		}),
 	}
 	for _, o := range []Outcome{Accepted, Edited, Duplicate} {
 		m.items.WithLabelValues(string(o))
@@ -45,7 +55,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.requests.WithLabelValues(e, "202")
 	}
 	if reg != nil {
-		reg.MustRegister(m.items, m.rejected, m.commitSeconds, m.batchItems, m.requests)
+		reg.MustRegister(m.items, m.rejected, m.commitSeconds, m.batchItems, m.requests, m.scopeRejected, m.retained)
 	}
 	return m
 }

@@ -37,7 +37,17 @@ var ErrTooManyItems = fmt.Errorf("more than %d items in one request", MaxItems)
 type Rejection struct {
 	Index int    `json:"index"`
 	Error string `json:"error"`
+	// Code classifies the rejection for programs: "invalid" (the item
+	// breaks the format) or "source_not_allowed" (the credential may not
+	// ingest that item's source). Empty means "invalid".
+	Code string `json:"code,omitempty"`
 }
+
+// Rejection codes.
+const (
+	CodeInvalid          = "invalid"
+	CodeSourceNotAllowed = "source_not_allowed"
+)
 
 // Decoded is one item that passed validation, with its position.
 type Decoded struct {
