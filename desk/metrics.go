@@ -16,6 +16,7 @@ type metrics struct {
 	engineActions  *prometheus.CounterVec
 	engineErrors   prometheus.Counter
 	engineLag      prometheus.Gauge
+	retained       *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -86,7 +87,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range []string{"client", "slow", "write_error", "ping_timeout", "bad_message", "shutdown"} {
 		m.disconnects.WithLabelValues(r)
 	}
+	m.retained = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vigie_desk_retention_expired_total",
+		Help: "Rows whose raw content the retention policy expired, by kind (messages, events, tickets).",
+	}, []string{"kind"})
+	for _, k := range []string{"messages", "events", "tickets"} {
+		m.retained.WithLabelValues(k)
+	}
 	if reg != nil {
+		reg.MustRegister(m.retained)
 		reg.MustRegister(m.events, m.applySeconds, m.actions, m.deliveries, m.pipeline, m.connections, m.disconnects, m.framesSent, m.broadcastQueue,
 			m.slaChanges, m.engineActions, m.engineErrors, m.engineLag)
 	}

@@ -770,7 +770,7 @@ func redactEvents(ctx context.Context, tx *sql.Tx, t *listener.Tombstone) error 
 		return fmt.Errorf("find events to redact: %w", err)
 	}
 	for _, e := range evs {
-		red, err := redact(EventType(e.typ), e.data)
+		red, err := redactWith(EventType(e.typ), e.data, redacted)
 		if err != nil {
 			return fmt.Errorf("redact event %d: %w", e.seq, err)
 		}
@@ -783,14 +783,16 @@ func redactEvents(ctx context.Context, tx *sql.Tx, t *listener.Tombstone) error 
 
 const redacted = "[deleted]"
 
-func redact(typ EventType, data []byte) ([]byte, error) {
+// redactWith removes the post text (replaced by marker) and the author's
+// identity but their id from an event's data.
+func redactWith(typ EventType, data []byte, marker string) ([]byte, error) {
 	switch typ {
 	case EventMentionReceived:
 		var md MentionData
 		if err := json.Unmarshal(data, &md); err != nil {
 			return nil, err
 		}
-		md.Mention.Text, md.Mention.URL, md.Mention.Geo = redacted, "", nil
+		md.Mention.Text, md.Mention.URL, md.Mention.Geo = marker, "", nil
 		md.Mention.Author = listener.Author{ID: md.Mention.Author.ID}
 		md.Enrichment.SentimentTerms, md.Enrichment.IntentTerms = nil, nil
 		md.Decision.Trace = nil
@@ -803,7 +805,7 @@ func redact(typ EventType, data []byte) ([]byte, error) {
 		td.Ticket.Author = listener.Author{ID: td.Ticket.Author.ID}
 		td.Ticket.Routing.Trace = nil
 		if td.Message != nil {
-			td.Message.Text, td.Message.URL = redacted, ""
+			td.Message.Text, td.Message.URL = marker, ""
 			if td.Message.Author != nil {
 				td.Message.Author = &listener.Author{ID: td.Message.Author.ID}
 			}

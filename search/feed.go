@@ -184,6 +184,9 @@ type batch struct {
 	states map[int64]TicketState
 	// authors are erasures: their documents already in the index go.
 	authors []desk.DeletedData
+	// expire is the latest retention cutoff in the batch: documents of
+	// posts created before it go.
+	expire  time.Time
 	events  int
 	started time.Time
 }
@@ -201,6 +204,7 @@ func (b *batch) reset() {
 	clear(b.lookups)
 	clear(b.states)
 	b.authors = b.authors[:0]
+	b.expire = time.Time{}
 	b.events = 0
 }
 
@@ -245,6 +249,8 @@ func (f *feeder) apply(ev *desk.Event) {
 		err = f.applyDeleted(ev)
 	case desk.EventTicketCreated, desk.EventTicketUpdated:
 		err = f.applyTicket(ev)
+	case desk.EventRetentionApplied:
+		err = f.applyRetention(ev)
 	default:
 		f.ix.m.events.WithLabelValues("other").Inc()
 		return
@@ -312,6 +318,27 @@ func (f *feeder) applyDeleted(ev *desk.Event) error {
 		f.b.authors = append(f.b.authors, d)
 	default:
 		return errors.New("deletion without id or author id")
+	}
+	return nil
+}
+
+// applyRetention expires the documents of posts created before the sweep's
+// cutoff: those in the batch now, those in the index at flush.
+func (f *feeder) applyRetention(ev *desk.Event) error {
+	var d desk.RetentionData
+	if err := json.Unmarshal(ev.Data, &d); err != nil {
+		return fmt.Errorf("decode retention: %w", err)
+	}
+	if d.Before.IsZero() {
+		return errors.New("retention without a cutoff")
+	}
+	for id, rec := range f.b.docs {
+		if rec != nil && rec.Mention.CreatedAt.Before(d.Before) {
+			f.b.docs[id] = nil
+		}
+	}
+	if d.Before.After(f.b.expire) {
+		f.b.expire = d.Before
 	}
 	return nil
 }
@@ -445,12 +472,27 @@ func (r *Record) source() ([]byte, error) {
 
 // resolveAuthors returns the documents already in the index of the authors
 // erased in the batch, except those the batch writes again (posted after
-// the erasure).
+// the erasure), and those of posts created before a retention cutoff of
+// the batch.
 func (f *feeder) resolveAuthors(ctx context.Context) (map[string]struct{}, error) {
-	if len(f.b.authors) == 0 {
+	if len(f.b.authors) == 0 && f.b.expire.IsZero() {
 		return nil, nil
 	}
 	erased := make(map[string]struct{})
+	if !f.b.expire.IsZero() {
+		q := query.NewDateRangeQuery(time.Time{}, f.b.expire)
+		q.SetField(fieldCreatedAt)
+		err := f.ix.scan(ctx, q, nil, func(id string, _ map[string]any) error {
+			if rec, ok := f.b.docs[id]; !ok || rec == nil {
+				erased[id] = struct{}{}
+			}
+			return nil
+		})
+		if err != nil {
+			f.ix.m.errors.WithLabelValues("lookup").Inc()
+			return nil, fmt.Errorf("search: find documents created before %s: %w", f.b.expire.Format(time.RFC3339), err)
+		}
+	}
 	for _, d := range f.b.authors {
 		q := bleve.NewConjunctionQuery(termQuery(fieldSource, d.Source), termQuery(fieldAuthorID, d.AuthorID))
 		err := f.ix.scan(ctx, q, nil, func(id string, _ map[string]any) error {
