@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/vigie/vigie/auth"
 	"github.com/vigie/vigie/desk"
 )
 
@@ -80,6 +82,27 @@ ORDER BY (ticket_created_at, ticket_id, event_id)`,
     written_at DateTime
 ) ENGINE = ReplacingMergeTree
 ORDER BY name`,
+}, {
+	// 2: a copy of the audit log (auth.AuditEntry), hashes included. A
+	// retried batch leaves duplicates of the same seq, which
+	// ReplacingMergeTree folds (same seq, same at: same partition).
+	`CREATE TABLE IF NOT EXISTS audit (
+    seq        Int64,
+    at         DateTime,
+    at_ms      Int64,
+    actor      String,
+    actor_role String,
+    via        String,
+    action     String,
+    target     String,
+    detail     String,
+    remote_ip  String,
+    request_id String,
+    prev_hash  String,
+    hash       String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(at)
+ORDER BY seq`,
 }}
 
 // schemaMigrationsTable records applied migrations.
@@ -304,7 +327,12 @@ func (c *ClickHouse) erase(ctx context.Context, ds []deletion) error {
 	}
 	var where []string
 	var args []any
+	var before int64
 	for _, d := range ds {
+		if d.retention() {
+			before = max(before, d.BeforeMS)
+			continue
+		}
 		if d.ID != "" {
 			where = append(where, `(source = ? AND id = ?)`)
 			args = append(args, d.Source, d.ID)
@@ -313,10 +341,21 @@ func (c *ClickHouse) erase(ctx context.Context, ds []deletion) error {
 			args = append(args, d.Source, d.AuthorID)
 		}
 	}
-	q := `ALTER TABLE mentions UPDATE author_id = '', author_handle = '', author_followers = 0, deleted = 1
+	if len(where) > 0 {
+		q := `ALTER TABLE mentions UPDATE author_id = '', author_handle = '', author_followers = 0, deleted = 1
 		WHERE ` + strings.Join(where, " OR ")
-	if err := c.conn.Exec(ctx, q, args...); err != nil {
-		return fmt.Errorf("erase %d mention sets in ClickHouse: %w", len(ds), err)
+		if err := c.conn.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("erase %d mention sets in ClickHouse: %w", len(where), err)
+		}
+	}
+	if before != 0 {
+		// Retention: the same mutation by age, which leaves deleted alone
+		// (the posts were not deleted, they aged).
+		q := `ALTER TABLE mentions UPDATE author_id = '', author_handle = '', author_followers = 0
+		WHERE created_ms < ? AND (author_id != '' OR author_handle != '' OR author_followers != 0)`
+		if err := c.conn.Exec(ctx, q, before); err != nil {
+			return fmt.Errorf("expire authors of mentions created before %d in ClickHouse: %w", before, err)
+		}
 	}
 	return nil
 }
@@ -449,4 +488,77 @@ func (c *ClickHouse) KPIs(ctx context.Context, q Query) ([]Bucket, error) {
 		return nil, fmt.Errorf("read ClickHouse ticket KPIs: %w", err)
 	}
 	return a.result(), nil
+}
+
+// WriteAudit inserts audit entries. A retry inserts them again; the copies
+// share their seq, are folded by ReplacingMergeTree, and AuditEntries reads
+// one of each meanwhile.
+func (c *ClickHouse) WriteAudit(ctx context.Context, entries []auth.AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	if err := c.Migrate(ctx); err != nil {
+		return err
+	}
+	b, err := c.conn.PrepareBatch(ctx, `INSERT INTO audit (seq, at, at_ms, actor, actor_role, via, action, target, detail,
+		remote_ip, request_id, prev_hash, hash)`)
+	if err != nil {
+		return fmt.Errorf("prepare ClickHouse audit insert: %w", err)
+	}
+	defer b.Abort()
+	for i := range entries {
+		a := &entries[i]
+		ms := a.At.UnixMilli()
+		if err := b.Append(a.Seq, sec(ms), ms, a.Actor, string(a.ActorRole), a.Via, a.Action, a.Target, string(a.Detail),
+			a.RemoteIP, a.RequestID, a.PrevHash, a.Hash); err != nil {
+			return fmt.Errorf("append audit entry %d: %w", a.Seq, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("insert %d audit entries into ClickHouse: %w", len(entries), err)
+	}
+	return nil
+}
+
+// AuditCursor returns the Seq of the newest archived audit entry.
+func (c *ClickHouse) AuditCursor(ctx context.Context) (int64, error) {
+	if err := c.Migrate(ctx); err != nil {
+		return 0, err
+	}
+	var seq int64
+	if err := c.conn.QueryRow(ctx, `SELECT max(seq) FROM audit`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("read ClickHouse audit cursor: %w", err)
+	}
+	return seq, nil
+}
+
+// AuditEntries returns archived audit entries after `after`, one per seq,
+// in order.
+func (c *ClickHouse) AuditEntries(ctx context.Context, after int64, max int) ([]auth.AuditEntry, error) {
+	if err := c.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := c.conn.Query(ctx, `SELECT seq, any(at_ms), any(actor), any(actor_role), any(via), any(action), any(target),
+		any(detail), any(remote_ip), any(request_id), any(prev_hash), any(hash)
+		FROM audit WHERE seq > ? GROUP BY seq ORDER BY seq LIMIT ?`, after, uint64(max))
+	if err != nil {
+		return nil, fmt.Errorf("read ClickHouse audit: %w", err)
+	}
+	defer rows.Close()
+	var out []auth.AuditEntry
+	for rows.Next() {
+		var a auth.AuditEntry
+		var atMS int64
+		var role, detail string
+		if err := rows.Scan(&a.Seq, &atMS, &a.Actor, &role, &a.Via, &a.Action, &a.Target, &detail, &a.RemoteIP,
+			&a.RequestID, &a.PrevHash, &a.Hash); err != nil {
+			return nil, fmt.Errorf("read ClickHouse audit entry: %w", err)
+		}
+		a.At, a.ActorRole, a.Detail = time.UnixMilli(atMS).UTC(), auth.Role(role), json.RawMessage(detail)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read ClickHouse audit: %w", err)
+	}
+	return out, nil
 }

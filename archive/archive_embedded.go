@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/vigie/vigie/auth"
 	"github.com/vigie/vigie/desk"
 	"github.com/vigie/vigie/internal/sqlite"
 )
@@ -63,6 +65,22 @@ CREATE TABLE tickets (
 	reopened_seq       INTEGER NOT NULL
 );
 CREATE INDEX tickets_created ON tickets (created_ms);
+`, `
+-- 2: a copy of the audit log (auth.AuditEntry), hashes included.
+CREATE TABLE audit (
+	seq        INTEGER PRIMARY KEY,
+	at_ms      INTEGER NOT NULL,
+	actor      TEXT    NOT NULL,
+	actor_role TEXT    NOT NULL,
+	via        TEXT    NOT NULL,
+	action     TEXT    NOT NULL,
+	target     TEXT    NOT NULL,
+	detail     TEXT    NOT NULL,
+	remote_ip  TEXT    NOT NULL,
+	request_id TEXT    NOT NULL,
+	prev_hash  TEXT    NOT NULL,
+	hash       TEXT    NOT NULL
+);
 `}
 
 // Embedded is the archive in a SQLite file of the data directory: the
@@ -222,6 +240,13 @@ func (e *Embedded) foldTickets(ctx context.Context, tx *sql.Tx, rows []deskRow) 
 // remains (network, time, queue, sentiment, tags) is pseudonymous and keeps
 // past KPIs stable.
 func eraseEmbedded(ctx context.Context, tx *sql.Tx, d deletion) error {
+	if d.retention() {
+		if _, err := tx.ExecContext(ctx, `UPDATE mentions SET author_id = '', author_handle = '', author_followers = 0
+			WHERE created_ms < ? AND (author_id != '' OR author_handle != '' OR author_followers != 0)`, d.BeforeMS); err != nil {
+			return fmt.Errorf("expire authors of mentions created before %d: %w", d.BeforeMS, err)
+		}
+		return nil
+	}
 	q := `UPDATE mentions SET author_id = '', author_handle = '', author_followers = 0, deleted = 1 WHERE source = ? AND `
 	arg := d.ID
 	if d.ID != "" {
@@ -286,4 +311,69 @@ func (e *Embedded) KPIs(ctx context.Context, q Query) ([]Bucket, error) {
 		return nil, fmt.Errorf("read ticket KPIs: %w", err)
 	}
 	return a.result(), nil
+}
+
+// WriteAudit archives audit entries; an entry already there is kept as it is.
+func (e *Embedded) WriteAudit(ctx context.Context, entries []auth.AuditEntry) (err error) {
+	tx, err := e.db.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin audit write: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	st, err := tx.PrepareContext(ctx, `INSERT INTO audit (seq, at_ms, actor, actor_role, via, action, target, detail,
+		remote_ip, request_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("prepare audit insert: %w", err)
+	}
+	defer st.Close()
+	for i := range entries {
+		a := &entries[i]
+		if _, err := st.ExecContext(ctx, a.Seq, a.At.UnixMilli(), a.Actor, string(a.ActorRole), a.Via, a.Action, a.Target,
+			string(a.Detail), a.RemoteIP, a.RequestID, a.PrevHash, a.Hash); err != nil {
+			return fmt.Errorf("archive audit entry %d: %w", a.Seq, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit audit write: %w", err)
+	}
+	return nil
+}
+
+// AuditCursor returns the Seq of the newest archived audit entry.
+func (e *Embedded) AuditCursor(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := e.db.R.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("read archived audit cursor: %w", err)
+	}
+	return seq, nil
+}
+
+// AuditEntries returns archived audit entries after `after`, in order.
+func (e *Embedded) AuditEntries(ctx context.Context, after int64, max int) ([]auth.AuditEntry, error) {
+	rows, err := e.db.R.QueryContext(ctx, `SELECT seq, at_ms, actor, actor_role, via, action, target, detail, remote_ip,
+		request_id, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?`, after, max)
+	if err != nil {
+		return nil, fmt.Errorf("read archived audit: %w", err)
+	}
+	defer rows.Close()
+	var out []auth.AuditEntry
+	for rows.Next() {
+		var a auth.AuditEntry
+		var atMS int64
+		var detail string
+		if err := rows.Scan(&a.Seq, &atMS, &a.Actor, &a.ActorRole, &a.Via, &a.Action, &a.Target, &detail, &a.RemoteIP,
+			&a.RequestID, &a.PrevHash, &a.Hash); err != nil {
+			return nil, fmt.Errorf("read archived audit entry: %w", err)
+		}
+		a.At, a.Detail = time.UnixMilli(atMS).UTC(), json.RawMessage(detail)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read archived audit: %w", err)
+	}
+	return out, nil
 }

@@ -144,12 +144,16 @@ func (f *Feeder) account(batch []desk.Event) {
 // retry calls op until it succeeds, backing off exponentially with jitter
 // between RetryMin and RetryMax. It returns ctx.Err() if ctx ends first.
 func (f *Feeder) retry(ctx context.Context, what string, failures prometheus.Counter, op func() error) error {
-	wait := f.cfg.RetryMin
+	return retry(ctx, f.cfg, f.logger, what, failures, op)
+}
+
+func retry(ctx context.Context, cfg Config, logger *slog.Logger, what string, failures prometheus.Counter, op func() error) error {
+	wait := cfg.RetryMin
 	for attempt := 1; ; attempt++ {
 		err := op()
 		if err == nil {
 			if attempt > 1 {
-				f.logger.Info("archive_recovered", "op", what, "attempts", attempt)
+				logger.Info("archive_recovered", "op", what, "attempts", attempt)
 			}
 			return nil
 		}
@@ -159,13 +163,13 @@ func (f *Feeder) retry(ctx context.Context, what string, failures prometheus.Cou
 		if failures != nil {
 			failures.Inc()
 		}
-		f.logger.Warn("archive_retry", "op", what, "attempt", attempt, "retry_in", wait, "error", err)
+		logger.Warn("archive_retry", "op", what, "attempt", attempt, "retry_in", wait, "error", err)
 		// Full jitter on the upper half: spread retries, keep progress.
 		d := wait/2 + rand.N(wait/2+1)
 		if err := sleep(ctx, d); err != nil {
 			return err
 		}
-		wait = min(2*wait, f.cfg.RetryMax)
+		wait = min(2*wait, cfg.RetryMax)
 	}
 }
 

@@ -61,10 +61,15 @@ type deskRow struct {
 func (r *deskRow) humanReply() bool { return r.Change == desk.ChangeReplied && r.Agent != "" }
 
 // deletion asks to remove a person's content: one post (ID set) or every
-// post of an author (ID empty).
+// post of an author (ID empty); or, for a retention sweep (BeforeMS set,
+// the rest empty), the authors of every post created before BeforeMS.
 type deletion struct {
 	Source, ID, AuthorID string
+	BeforeMS             int64
 }
+
+// retention reports whether d is a retention sweep.
+func (d *deletion) retention() bool { return d.BeforeMS != 0 }
 
 // rows is a batch of events decoded for writing. Segments keep the order of
 // deletions relative to the rows around them.
@@ -93,6 +98,12 @@ type skip struct {
 // erases reports whether a deletion of s names m.
 func (s *segment) erases(m *mentionRow) bool {
 	for _, d := range s.deletes {
+		if d.retention() {
+			if m.CreatedMS < d.BeforeMS {
+				return true
+			}
+			continue
+		}
 		if d.Source == m.Source && (d.ID == m.ID || (d.ID == "" && d.AuthorID == m.AuthorID)) {
 			return true
 		}
@@ -155,6 +166,19 @@ func decode(batch []desk.Event) rows {
 				continue
 			}
 			cur.deletes = append(cur.deletes, deletion{Source: d.Source, ID: d.ID, AuthorID: d.AuthorID})
+		case desk.EventRetentionApplied:
+			var d desk.RetentionData
+			if err := json.Unmarshal(ev.Data, &d); err != nil {
+				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
+				continue
+			}
+			if d.Before.IsZero() {
+				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("%s event %d: no cutoff", ev.Type, ev.Seq)})
+				continue
+			}
+			// Retention keeps every row and every fact; only the authors of
+			// posts created before the cutoff go.
+			cur.deletes = append(cur.deletes, deletion{BeforeMS: d.Before.UnixMilli()})
 		}
 	}
 	if !cur.empty() {

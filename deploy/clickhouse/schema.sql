@@ -66,3 +66,23 @@ CREATE TABLE IF NOT EXISTS archive_cursor (
     written_at DateTime
 ) ENGINE = ReplacingMergeTree
 ORDER BY name;
+
+-- Migration 2
+
+CREATE TABLE IF NOT EXISTS audit (
+    seq        Int64,
+    at         DateTime,
+    at_ms      Int64,
+    actor      String,
+    actor_role String,
+    via        String,
+    action     String,
+    target     String,
+    detail     String,
+    remote_ip  String,
+    request_id String,
+    prev_hash  String,
+    hash       String
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(at)
+ORDER BY seq;
