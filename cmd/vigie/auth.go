@@ -17,8 +17,12 @@ func userOf(ctx context.Context) string {
 	return p.User
 }
 
-// topicsFor returns the websocket topics a role may receive.
-func topicsFor(r auth.Role) []desk.Topic {
+// topicsFor returns the websocket topics a principal may receive (a token
+// scoped to a source: none but presence).
+func topicsFor(r auth.Principal) []desk.Topic {
+	if r.Source != "" {
+		return []desk.Topic{}
+	}
 	topics := []desk.Topic{desk.TopicPresence}
 	for _, tp := range []struct {
 		topic desk.Topic

@@ -38,7 +38,8 @@ func (s *server) wireHTTP() error {
 	// proxy, use echo.ExtractIPFromXFFHeader with the proxy's address.
 	e.IPExtractor = echo.ExtractIPDirect()
 	authn := s.auth.Middleware()
-	public, api := e.Group("/api/v1"), e.Group("/api/v1", authn)
+	// auditTrail records agents' and admins' actions (audit.go).
+	public, api := e.Group("/api/v1"), e.Group("/api/v1", authn, s.auditTrail)
 	s.auth.Register(public, api)
 	public.GET("/openapi.json", serveOpenAPI) // the contract is no secret
 	s.intake.Register(api, auth.Require(auth.PermIngest), newIngestLimiter(s.cfg.IngestRate, max(1, int(s.cfg.IngestRate))).middleware)
@@ -80,7 +81,7 @@ func (s *server) wireHTTP() error {
 	s.registry.MountHooks(e)
 	e.GET("/ws", func(c echo.Context) error {
 		p, _ := auth.FromContext(c.Request().Context())
-		return s.desk.Hub().Serve(c.Response(), c.Request(), desk.Client{User: p.User, Topics: topicsFor(p.Role), ByCookie: p.Via == auth.ViaSession})
+		return s.desk.Hub().Serve(c.Response(), c.Request(), desk.Client{User: p.User, Topics: topicsFor(p), ByCookie: p.Via == auth.ViaSession})
 	}, authn)
 	ui.Register(e)
 	s.echo = e

@@ -174,7 +174,7 @@ func copyFile(src, dst string) error {
 
 // runCheck validates the configuration and the files it names without
 // starting anything.
-func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseServe(args, stderr)
 	if err != nil {
 		return err
@@ -201,6 +201,9 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if cfg.AdminToken != "" && len(cfg.AdminToken) < 16 {
 		problems = append(problems, errors.New("admin token: at least 16 characters"))
+	}
+	if err := checkAudit(ctx, cfg.Data, stdout); err != nil {
+		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
 		return errors.Join(problems...)

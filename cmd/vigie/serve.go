@@ -65,6 +65,9 @@ type serveConfig struct {
 	// CRMConfig is the CRM's configuration file (CSAT surveys, export
 	// webhook).
 	CRMConfig string
+	// RetentionDays is how long raw content (post texts, authors' display
+	// data) is kept; 0 keeps it forever. Aggregates are kept either way.
+	RetentionDays int
 	// hub tunes the websocket hub; no flag: tests only (faults_test.go).
 	hub desk.HubConfig
 }
@@ -90,6 +93,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.Watch, "watch", "", "alerts configuration file (detectors, thresholds, crisis words, webhooks); default: built in")
 	fs.StringVar(&c.DeskConfig, "desk-config", "", "SLA and assignment configuration file (sla: and assignment: sections); default: 24/7 SLAs, manual assignment")
 	fs.StringVar(&c.CRMConfig, "crm-config", "", "CRM configuration file (CSAT survey templates by queue, segment export webhook); default: no surveys, no webhook")
+	fs.IntVar(&c.RetentionDays, "retention-days", 0, "delete raw content (post texts, authors) older than this many days, keeping KPIs; 0 keeps it forever")
 	fs.Float64Var(&c.IngestRate, "ingest-rate", 200, "ingest requests a second allowed per token (each up to 100,000 items), with a burst of as many")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM); needs --tls-key")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "the certificate's private key (PEM)")
@@ -102,6 +106,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if err := applyEnv(fs, map[string]bool{"admin-token": true, "offer-gateway-secret": true}); err != nil {
 		return c, err
+	}
+	if c.RetentionDays < 0 {
+		return c, errors.New("--retention-days must be 0 (keep forever) or positive")
 	}
 	if c.IngestRate <= 0 {
 		return c, errors.New("--ingest-rate must be positive")
@@ -205,6 +212,9 @@ type server struct {
 
 	closeOnce sync.Once
 	closers   []func() error
+
+	// retention is the retention sweep's metrics (retention.go).
+	retention *retentionMetrics
 }
 
 type sourceRunner func(ctx context.Context) error
@@ -247,6 +257,8 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 	if s.intake, err = intake.Open(ctx, intake.Config{Path: filepath.Join(cfg.Data, "intake.db")}, logger, s.reg); err != nil {
 		return nil, err
 	}
+	// A token scoped to a source ingests that source's items only.
+	s.intake.SetSourceScope(func(ctx context.Context) string { p, _ := auth.FromContext(ctx); return p.Source })
 	s.closers = append(s.closers, s.intake.Close)
 	hubCfg := cfg.hub // tests only; the zero value is the default
 	if cfg.AllowedOrigins != "" {
@@ -292,6 +304,17 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 		c, err := store.Cursor(context.Background())
 		return err == nil && c >= seq
 	}})
+	// The audit log is archived too, from its own stream.
+	if as, ok := store.(archive.AuditStore); ok {
+		af, err := archive.NewAuditFeeder(s.auth, as, archive.Config{}, logger, s.reg)
+		if err != nil {
+			return nil, err
+		}
+		s.sinks = append(s.sinks, sinkRunner{name: "audit archive", run: af.Run, caughtUp: func(int64) bool {
+			c, err := as.AuditCursor(context.Background())
+			return err == nil && c >= s.auth.AuditHead()
+		}})
+	}
 	if s.kpis, err = archive.NewHandler(store, archive.HandlerConfig{}); err != nil {
 		return nil, err
 	}
@@ -376,6 +399,11 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 	s.sources = append(s.sources, func(ctx context.Context) error {
 		return s.registry.Run(ctx, func(ctx context.Context, src listener.Source) error { return s.intake.Pump(ctx, src, logger) })
 	})
+	// The retention policy's sweep (--retention-days; a no-op at 0).
+	s.retention = newRetentionMetrics(s.reg)
+	if cfg.RetentionDays > 0 {
+		s.sinks = append(s.sinks, sinkRunner{name: "retention", run: s.runRetention, caughtUp: func(int64) bool { return true }})
+	}
 	if err := s.wireHTTP(); err != nil {
 		return nil, err
 	}

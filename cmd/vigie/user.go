@@ -22,11 +22,14 @@ const userUsage = `usage:
   vigie user add NAME --role agent|monitor|manager|admin [--password-file F] [--data DIR]
   vigie user passwd NAME [--password-file F] [--data DIR]
   vigie user list [--data DIR]
-  vigie user token NAME [--name LABEL] [--role ROLE] [--data DIR]
+  vigie user token NAME [--name LABEL] [--role ROLE] [--source SOURCE] [--data DIR]
 
 Without --password-file the password is asked on the terminal (not echoed),
 or read as one line from standard input when it is not a terminal.
---data defaults to $VIGIE_DATA, else ./data; users live in DIR/auth.db.`
+--source scopes a token to one source: it may then only ingest items of
+that source (one ingest token per source); its role must allow ingest.
+--data defaults to $VIGIE_DATA, else ./data; users live in DIR/auth.db.
+Changes are recorded in the audit log as done by "cli:<OS user>".`
 
 func init() {
 	commands["user"] = func(ctx context.Context, args []string, stdin io.Reader, stdout, _ io.Writer) error {
@@ -46,7 +49,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	fs := flag.NewFlagSet("vigie user "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	data := fs.String("data", envOr("VIGIE_DATA", "./data"), "data directory")
-	var role, passwordFile, label *string
+	var role, passwordFile, label, source *string
 	switch sub {
 	case "add":
 		role = fs.String("role", "", "agent, monitor, manager or admin")
@@ -56,6 +59,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	case "token":
 		role = fs.String("role", "", "the token's scope (default: the user's role)")
 		label = fs.String("name", "cli", "what the token is for")
+		source = fs.String("source", "", "scope the token to this source: it may only ingest its items")
 	case "list":
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, userUsage)
@@ -99,6 +103,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		return err
 	}
 	defer a.Close()
+	ctx = auth.SystemContext(ctx, cliActor())
 	switch sub {
 	case "add":
 		u, err := a.CreateUser(ctx, name, r, password)
@@ -127,13 +132,30 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		}
 		return tw.Flush()
 	case "token":
-		t, text, err := a.CreateToken(ctx, name, *label, r)
+		t, text, err := a.IssueToken(ctx, auth.TokenSpec{User: name, Name: *label, Role: r, Source: *source})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "token %s for %s, role %s (shown once, keep it secret):\n%s\n", t.ID, t.User, t.Role, text)
+		scope := ""
+		if t.Source != "" {
+			scope = ", ingest for source " + t.Source + " only"
+		}
+		fmt.Fprintf(stdout, "token %s for %s, role %s%s (shown once, keep it secret):\n%s\n", t.ID, t.User, t.Role, scope, text)
 	}
 	return nil
+}
+
+// cliActor names the command line's changes in the audit log: "cli:" and
+// the operating system user running it.
+func cliActor() string {
+	u := os.Getenv("USER")
+	if u == "" {
+		u = os.Getenv("LOGNAME")
+	}
+	if u == "" {
+		u = "unknown"
+	}
+	return "cli:" + u
 }
 
 // parseInterspersed parses flags that may come before or after positional
