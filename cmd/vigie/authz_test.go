@@ -78,6 +78,7 @@ var (
 		"POST /api/v1/users":                            auth.PermManageUsers,
 		"PATCH /api/v1/users/:name":                     auth.PermManageUsers,
 		"DELETE /api/v1/users/:name":                    auth.PermManageUsers,
+		"GET /api/v1/audit":                             auth.PermReadAudit,
 		"GET /api/v1/agents":                            auth.PermReadTickets,
 		"PUT /api/v1/agents/:name":                      auth.PermManageRules,
 		"DELETE /api/v1/agents/:name":                   auth.PermManageRules,
@@ -125,6 +126,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		tokens[r] = text
 	}
+	// An admin's token scoped to one source may ingest, and nothing else.
+	_, scoped, err := a.srv.auth.IssueToken(ctx, auth.TokenSpec{User: "u-admin", Name: "feed", Source: "mastodon"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	call := func(method, path, token string) int {
 		req, _ := http.NewRequest(method, a.url+path, strings.NewReader("{}"))
 		req.Header.Set("Content-Type", "application/json")
@@ -169,6 +175,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 			case !allowed && code != http.StatusForbidden:
 				t.Errorf("%s as %s: %d, want 403", key, r, code)
 			}
+		}
+		code := call(rt.Method, path, scoped)
+		allowed := perm == auth.PermIngest || (anyUserRoutes[key] && key != "POST /api/v1/tokens")
+		switch {
+		case allowed && (code == http.StatusUnauthorized || code == http.StatusForbidden):
+			t.Errorf("%s with a source-scoped token: %d, want it allowed", key, code)
+		case !allowed && code != http.StatusForbidden:
+			t.Errorf("%s with a source-scoped token: %d, want 403", key, code)
 		}
 	}
 	if seen < len(routePermissions) {
