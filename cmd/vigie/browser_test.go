@@ -267,6 +267,10 @@ func TestBrowserAdmin(t *testing.T) {
 	if !found {
 		t.Error("nadia was not created")
 	}
+	// The audit log shows what was just done, filtered by action.
+	b.do("filter the audit log", chromedp.SendKeys(chromedp.CSS("#audit-action"), "user."), chromedp.Click(chromedp.CSS(`#admin-audit form button[type=submit]`)))
+	b.waitJS("nadia's changes in the audit log", `[...document.querySelectorAll('#audit-table tbody tr')].some((r) => r.dataset.action === 'user.updated' && r.textContent.includes('user:nadia'))
+		&& [...document.querySelectorAll('#audit-table tbody tr')].every((r) => r.dataset.action.startsWith('user.'))`)
 
 	// The rules in force: validate and dry-run them.
 	b.waitJS("the rules", `document.querySelector('#rules-yaml').value.includes('rules')`)

@@ -14,6 +14,7 @@ export function Admin({ perms, session }) {
     ${perms.has('manage_sources') && html`<${Sources} />`}
     ${perms.has('manage_rules') && html`<${Macros} />`}
     ${perms.has('manage_rules') && html`<${Rules} />`}
+    ${perms.has('read_audit') && html`<${Audit} />`}
   </div>`;
 }
 
@@ -258,5 +259,52 @@ function Sources() {
         <td><button class="btn small" data-toggle=${s.name} onClick=${() => toggle(s)} disabled=${busy === s.name}>${s.enabled ? t('admin.disable') : t('admin.enable')}</button></td>
       </tr>`)}</tbody></table>
       <p class="muted small">${t('source.refreshed', { when: time(at) })}</p>`}
+  </section>`;
+}
+
+// AUDIT_PAGE is how many audit entries one page shows.
+const AUDIT_PAGE = 50;
+
+// Audit shows the audit log, newest first, filtered by actor and action,
+// a page at a time.
+function Audit() {
+  const [filter, setFilter] = useState({ actor: '', action: '' });
+  const [applied, setApplied] = useState({ actor: '', action: '' });
+  const [entries, setEntries] = useState(undefined);
+  const [next, setNext] = useState(0);
+  const [error, setError] = useState(null);
+  const load = (before) => {
+    const q = new URLSearchParams({ limit: String(AUDIT_PAGE) });
+    if (applied.actor) q.set('actor', applied.actor);
+    if (applied.action) q.set('action', applied.action);
+    if (before) q.set('before', String(before));
+    get('/audit?' + q.toString()).then((d) => {
+      setEntries((prev) => (before ? [...(prev || []), ...d.entries] : d.entries));
+      setNext(d.next_before || 0);
+      setError(null);
+    }, setError);
+  };
+  useEffect(() => { load(0); }, [applied]);
+  const submit = (e) => { e.preventDefault(); setApplied({ ...filter }); };
+  return html`<section class="card" id="admin-audit">
+    <h2>${t('admin.audit')}</h2>
+    <form class="inline-form" onSubmit=${submit} aria-label=${t('admin.auditFilter')}>
+      <label><span>${t('admin.auditActor')}</span><input id="audit-actor" value=${filter.actor} onInput=${(e) => setFilter({ ...filter, actor: e.target.value })} autocomplete="off" /></label>
+      <label><span>${t('admin.auditAction')}</span><input id="audit-action" placeholder="user." value=${filter.action} onInput=${(e) => setFilter({ ...filter, action: e.target.value })} autocomplete="off" /></label>
+      <button class="btn" type="submit">${t('admin.auditFilter')}</button>
+    </form>
+    <${ErrorNote} error=${error} />
+    ${entries === undefined && !error && html`<p class="muted">${t('app.loading')}</p>`}
+    ${entries && entries.length === 0 && html`<p class="muted">${t('admin.auditNone')}</p>`}
+    ${entries && entries.length > 0 && html`<table class="table" id="audit-table"><thead><tr>
+        <th scope="col">${t('admin.auditWhen')}</th><th scope="col">${t('admin.auditActor')}</th><th scope="col">${t('admin.auditAction')}</th>
+        <th scope="col">${t('admin.auditTarget')}</th><th scope="col">${t('admin.auditFrom')}</th></tr></thead>
+      <tbody>${entries.map((e) => html`<tr data-seq=${e.seq} data-action=${e.action}>
+        <td>${dateTime(e.at)}</td>
+        <td>${e.actor}${e.actor_role ? html`<div class="muted small">${t('role.' + e.actor_role)}</div>` : null}</td>
+        <td><code>${e.action}</code></td>
+        <td>${e.target || '–'}</td>
+        <td class="muted small">${e.remote_ip || '–'}</td></tr>`)}</tbody></table>
+      ${next > 0 && html`<button class="btn small" id="audit-more" onClick=${() => load(next)}>${t('admin.auditMore')}</button>`}`}
   </section>`;
 }
