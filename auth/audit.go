@@ -253,9 +253,15 @@ func (a *Auth) AuditHead() int64 {
 	return a.auditHead
 }
 
+// auditPoll is how often WaitAudit also looks at the database, for entries
+// another process wrote (vigie user ... while the server runs).
+const auditPoll = 5 * time.Second
+
 // WaitAudit blocks until an entry with Seq > after exists and returns nil,
 // or until ctx ends and returns ctx.Err().
 func (a *Auth) WaitAudit(ctx context.Context, after int64) error {
+	t := time.NewTicker(auditPoll)
+	defer t.Stop()
 	for {
 		a.auditMu.Lock()
 		head, ch := a.auditHead, a.auditChanged
@@ -265,6 +271,17 @@ func (a *Auth) WaitAudit(ctx context.Context, after int64) error {
 		}
 		select {
 		case <-ch:
+		case <-t.C:
+			var seq int64
+			if err := a.db.R.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit`).Scan(&seq); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fmt.Errorf("read audit log head: %w", err)
+			}
+			if seq > head {
+				a.auditAppended(seq)
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}

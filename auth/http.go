@@ -436,22 +436,26 @@ func (a *Auth) handleAudit(c echo.Context) error {
 			*t.dst = tm
 		}
 	}
-	for _, n := range []struct {
-		name string
-		dst  *int64
-		max  int64
-	}{{"before", &q.Before, math.MaxInt64}, {"limit", new(int64), MaxAuditPage}} {
-		if v := c.QueryParam(n.name); v != "" {
-			x, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || x < 1 || x > n.max {
-				return c.JSON(http.StatusBadRequest, errorBody(fmt.Sprintf("%s: want an integer from 1 to %d", n.name, n.max)))
-			}
-			*n.dst = x
-			if n.name == "limit" {
-				q.Limit = int(x)
-			}
+	parseInt := func(name string, max int64) (int64, error) {
+		v := c.QueryParam(name)
+		if v == "" {
+			return 0, nil
 		}
+		x, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || x < 1 || x > max {
+			return 0, fmt.Errorf("%s: want an integer from 1 to %d", name, max)
+		}
+		return x, nil
 	}
+	before, err := parseInt("before", math.MaxInt64)
+	if err != nil {
+		return c.JSON(http.StatusBadRequest, errorBody(err.Error()))
+	}
+	limit, err := parseInt("limit", MaxAuditPage)
+	if err != nil {
+		return c.JSON(http.StatusBadRequest, errorBody(err.Error()))
+	}
+	q.Before, q.Limit = before, int(limit)
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
 		return c.JSON(http.StatusBadRequest, errorBody("from must be before to"))
 	}

@@ -378,6 +378,23 @@ func (a *applier) apply(ev *desk.Event) error {
 		a.c.metrics.events.WithLabelValues("deletion").Inc()
 		_, err := a.exec("DELETE FROM mentions WHERE source=? AND id=?", dd.Source, dd.ID)
 		return err
+	case desk.EventRetentionApplied:
+		// The retention policy: posts' words and customers' comments older
+		// than the cutoff go; the facts (sentiment, queue, rating) stay.
+		var rd desk.RetentionData
+		if err := json.Unmarshal(ev.Data, &rd); err != nil {
+			return bad(err)
+		}
+		if rd.Before.IsZero() {
+			return bad(errors.New("retention without a cutoff"))
+		}
+		a.c.metrics.events.WithLabelValues("retention").Inc()
+		cut := rd.Before.UnixNano()
+		if _, err := a.exec("UPDATE mentions SET text='', url='' WHERE at < ? AND (text != '' OR url != '')", cut); err != nil {
+			return fmt.Errorf("expire mentions: %w", err)
+		}
+		_, err := a.exec("UPDATE tickets SET comment='' WHERE rated_at < ? AND comment != ''", cut)
+		return err
 	case EventCSATRated:
 		// Our own answers, read back: a CRM rebuilt from the log gets its
 		// ratings again.

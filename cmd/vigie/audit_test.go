@@ -328,6 +328,17 @@ func TestRetentionSweep(t *testing.T) {
 	if code, body := a.call("POST", fmt.Sprintf("/api/v1/tickets/%d/reply", oldTicket.ID), testToken, `{"text":"Retention-reply-words we are sorry"}`); code != 202 {
 		t.Fatalf("reply: %d %s", code, body)
 	}
+	// The reply is delivered (a ticket change) before the cutoff.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		tk := ticket(t, a, oldTicket.ID)
+		if n := len(tk.Messages); n == 2 && tk.Messages[n-1].Delivery == desk.DeliverySent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reply was never delivered: %+v", tk.Messages)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	time.Sleep(20 * time.Millisecond)
 	cutoff := time.Now()
 	time.Sleep(20 * time.Millisecond)
@@ -406,7 +417,7 @@ func TestRetentionSweep(t *testing.T) {
 	}
 	// Nothing of the old words in the SQLite files.
 	a.stop()
-	for _, f := range []string{"intake.db", "intake.db-wal", "desk.db", "desk.db-wal", "archive.db", "archive.db-wal"} {
+	for _, f := range []string{"intake.db", "intake.db-wal", "desk.db", "desk.db-wal", "archive.db", "archive.db-wal", "crm.db", "crm.db-wal"} {
 		b, err := os.ReadFile(filepath.Join(data, f))
 		if err != nil {
 			continue
@@ -429,7 +440,7 @@ func ticket(t *testing.T, a *app, id int64) desk.Ticket {
 	return tk
 }
 
-// waitSinks waits until search and the archive have followed the desk's log
+// waitSinks waits until search, the archive and the CRM have followed the desk's log
 // to its head.
 func waitSinks(t *testing.T, a *app) {
 	t.Helper()
@@ -437,7 +448,7 @@ func waitSinks(t *testing.T, a *app) {
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		sc, err1 := a.srv.search.Cursor()
 		ac, err2 := a.srv.archive.Cursor(context.Background())
-		if err1 == nil && err2 == nil && sc >= head && ac >= head {
+		if err1 == nil && err2 == nil && sc >= head && ac >= head && a.srv.crm.Cursor() >= head {
 			return
 		}
 		if time.Now().After(deadline) {

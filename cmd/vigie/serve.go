@@ -249,7 +249,7 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 	s.closers = append(s.closers, s.auth.Close)
 	if cfg.Demo {
 		for _, r := range auth.Roles {
-			if err := s.auth.EnsureUser(ctx, string(r), r, demoPassword); err != nil {
+			if err := s.auth.EnsureUser(auth.SystemContext(ctx, "demo"), string(r), r, demoPassword); err != nil {
 				return nil, fmt.Errorf("demo user %s: %w", r, err)
 			}
 		}
