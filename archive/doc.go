@@ -28,6 +28,12 @@
 // the person's identity from the archived mentions (author id, handle,
 // follower count); the pseudonymous facts (network, time, queue, sentiment,
 // tags) stay, so past KPIs do not change. The archive never stores post text.
+// A retention sweep (retention.applied) does the same by age: the authors of
+// the posts created before its cutoff go, every count stays.
+//
+// The audit log is archived too: an AuditFeeder follows auth's audit log
+// into the audit table of either store (AuditStore), hashes included, so
+// that the copy can vouch for the log (vigie check compares them).
 //
 // # KPI definitions
 //

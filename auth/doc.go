@@ -8,8 +8,16 @@
 // a session cookie plus a CSRF token that unsafe requests must echo; programs
 // send an API token (vgt_<id>_<secret>, stored as a SHA-256, scoped to a role
 // the user's role covers, revocable) as a bearer token; VIGIE_ADMIN_TOKEN is
-// accepted as an administrator's token. Failed logins are throttled per (user,
-// address) pair, per user and per address.
+// accepted as an administrator's token. A token may also be scoped to one
+// source (TokenSpec.Source): it then may only ingest, and only that source's
+// items. Failed logins are throttled per (user, address) pair, per user and
+// per address.
+//
+// The audit log (audit.go) records logins, user and token changes in the
+// same transaction as the change, and whatever other parts report through
+// Audit; it is append-only (triggers) and hash-chained (VerifyAudit), read
+// by GET /audit (PermReadAudit) and followed by the archive (ReadAudit,
+// WaitAudit).
 //
 // Users, sessions and tokens live in one SQLite file (internal/sqlite). Role
 // changes, disabling and revocation take effect on the next request: every
