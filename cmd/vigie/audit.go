@@ -98,10 +98,7 @@ func (s *server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 		if status < 200 || status > 299 {
 			return nil
 		}
-		var ids []string
-		for _, v := range c.ParamValues() {
-			ids = append(ids, v)
-		}
+		ids := c.ParamValues()
 		target := ar.target
 		if len(ids) > 0 {
 			target += ":" + strings.Join(ids, "/")
