@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie/vigie/desk/sla"
+	"github.com/vigie/vigie/internal/jsonx"
 	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/router"
@@ -787,7 +788,7 @@ func redact(typ EventType, data []byte) ([]byte, error) {
 	switch typ {
 	case EventMentionReceived:
 		var md MentionData
-		if err := json.Unmarshal(data, &md); err != nil {
+		if err := jsonx.Unmarshal(data, &md); err != nil {
 			return nil, err
 		}
 		md.Mention.Text, md.Mention.URL, md.Mention.Geo = redacted, "", nil
@@ -797,7 +798,7 @@ func redact(typ EventType, data []byte) ([]byte, error) {
 		return json.Marshal(&md)
 	case EventTicketCreated, EventTicketUpdated:
 		var td TicketData
-		if err := json.Unmarshal(data, &td); err != nil {
+		if err := jsonx.Unmarshal(data, &td); err != nil {
 			return nil, err
 		}
 		td.Ticket.Author = listener.Author{ID: td.Ticket.Author.ID}
