@@ -54,8 +54,8 @@ type NeutralBand struct {
 // DefaultBand is the neutral band New uses: ±0.12, the half-width that
 // maximises macro-F1 on the 1,839 tweets of the French training split
 // (eval.FitBand: 0.644; 0.641 at ±0.10, 0.638 at ±0.15; 0.643 in 5-fold
-// cross-validation). English has no
-// training split in the shared data, so it uses the same band.
+// cross-validation). English has no training split in the shared data, so
+// it uses the same band.
 var DefaultBand = NeutralBand{Negative: -0.12, Positive: 0.12}
 
 // langRules is the source form of one language's rules (rules_en.go,

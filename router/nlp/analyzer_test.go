@@ -174,6 +174,8 @@ func TestSentimentRules(t *testing.T) {
 		{"should have: counterfactual", "en", "it should have been better", "it has been better"},
 		{"could have been worse", "en", "it was worse", "it could have been worse"},
 		{"i wish it worked", "en", "i wish it was good", "it was good"},
+		{"could have + a noun is no counterfactual", "en", "we will have fun", "we could have fun"}, // equal: see below
+		{"a hashtag ends a counterfactual", "en", "it should have been better", "it should have been better #happy"},
 		{"aurait dû", "fr", "ça aurait dû être agréable", "c'est agréable"},
 		{"opinion words neither lexicon holds", "fr", "quelle lâcheté", "quelle journée"},
 		{"agreed participles find their verb", "fr", "les élections truquées et bâclées", "les élections"},
@@ -196,6 +198,11 @@ func TestSentimentRules(t *testing.T) {
 			case "a single letter carries no opinion":
 				if lo != 0 || hi != 0 {
 					t.Errorf("scores %.3f and %.3f, want 0", lo, hi)
+				}
+				return
+			case "could have + a noun is no counterfactual":
+				if lo != hi {
+					t.Errorf("score(%q) = %.3f, score(%q) = %.3f; want equal", tt.lower, lo, tt.upper, hi)
 				}
 				return
 			case "ne cesse de does not negate":

@@ -110,11 +110,13 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 			conc = false
 			continue
 		case kEmoji:
+			cf, conc = false, false // emoji and hashtags stand outside the clause
 			if v, ok := emojiValence[t.norm]; ok {
 				sc.contribs = append(sc.contribs, contrib{val: float64(v), start: t.start, end: t.end, seg: seg, conc: conc})
 			}
 			continue
 		case kEmoticon:
+			cf, conc = false, false
 			if v, ok := a.emoticons[t.norm]; ok {
 				sc.contribs = append(sc.contribs, contrib{val: float64(v), start: t.start, end: t.end, seg: seg, conc: conc})
 			}
@@ -124,6 +126,9 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 		}
 		if res == nil {
 			continue
+		}
+		if t.kind == kHashtag {
+			cf, conc = false, false
 		}
 		w := t.norm
 		initial := sentenceStart
@@ -142,6 +147,9 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 				conc = true
 			case p.cf:
 				// What should have been is not: the clause reverses.
+				if needsParticiple(p.words) && !participleAt(toks, i+len(p.words)) {
+					break // "we could have fun": a possibility, not a counterfactual
+				}
 				resetClause()
 				cf, negStart = true, t.start
 			case p.neg:
@@ -254,6 +262,37 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 		}
 	}
 	return sum / math.Sqrt(sum*sum+normAlpha)
+}
+
+// needsParticiple reports whether a counterfactual phrase ends with an
+// English "have", which is counterfactual only before a past participle.
+func needsParticiple(words []string) bool {
+	switch words[len(words)-1] {
+	case "have", "should've", "could've", "would've", "shouldve", "couldve", "wouldve":
+		return true
+	}
+	return false
+}
+
+// irregularParticiples are common English past participles that do not end
+// in "-ed".
+var irregularParticiples = map[string]bool{
+	"been": true, "had": true, "done": true, "gone": true, "made": true, "known": true, "seen": true,
+	"got": true, "gotten": true, "taken": true, "given": true, "thought": true, "bought": true,
+	"brought": true, "left": true, "won": true, "lost": true, "come": true, "said": true, "told": true,
+	"felt": true, "kept": true, "heard": true, "paid": true, "sent": true, "spent": true, "built": true,
+	"found": true, "put": true, "let": true, "read": true, "run": true, "written": true, "chosen": true,
+	"eaten": true, "fallen": true, "forgotten": true, "driven": true, "shown": true, "broken": true,
+}
+
+// participleAt reports whether the word at toks[i] is an English past
+// participle ("been", "loved", "known").
+func participleAt(toks []token, i int) bool {
+	if i >= len(toks) || !toks[i].isWordish() {
+		return false
+	}
+	w := toks[i].norm
+	return irregularParticiples[w] || len(w) > 3 && strings.HasSuffix(w, "ed")
 }
 
 // minTagPart is the shortest opinion word read inside a hashtag.
