@@ -1,11 +1,11 @@
 package archive
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/jsonx"
 )
 
 // CompetitorTagPrefix marks a mention about a competitor: a routing rule
@@ -127,7 +127,7 @@ func decode(batch []desk.Event) rows {
 		switch ev.Type {
 		case desk.EventMentionReceived:
 			var d desk.MentionData
-			if err := json.Unmarshal(ev.Data, &d); err != nil {
+			if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
 				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
 				continue
 			}
@@ -145,7 +145,7 @@ func decode(batch []desk.Event) rows {
 			cur.mentions = append(cur.mentions, row)
 		case desk.EventTicketCreated, desk.EventTicketUpdated:
 			var d desk.TicketData
-			if err := json.Unmarshal(ev.Data, &d); err != nil {
+			if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
 				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
 				continue
 			}
@@ -157,7 +157,7 @@ func decode(batch []desk.Event) rows {
 			cur.desk = append(cur.desk, deskRowOf(ev, &d))
 		case desk.EventMentionDeleted:
 			var d desk.DeletedData
-			if err := json.Unmarshal(ev.Data, &d); err != nil {
+			if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
 				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
 				continue
 			}

@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -24,44 +23,50 @@ func changesFromDesk(events []Event) ([]sla.Change, error) {
 		if ev.Type != EventTicketCreated && ev.Type != EventTicketUpdated {
 			continue
 		}
-		var td TicketData
-		if err := json.Unmarshal(ev.Data, &td); err != nil {
-			return nil, fmt.Errorf("decode event %d: %w", ev.Seq, err)
+		td, err := decodeTicketData(ev)
+		if err != nil {
+			return nil, err
 		}
-		c := sla.Change{At: ev.At, Priority: td.Ticket.Priority, Queue: td.Ticket.Queue}
-		switch td.Change {
-		case ChangeCreated:
-			c.Kind = sla.KindCreated
-		case ChangeMessage:
-			c.Kind = sla.KindCustomerMessage
-		case ChangeReopened:
-			c.Kind = sla.KindReopened
-		case ChangeReplied:
-			if td.Actor == "" {
-				// An automatic acknowledgement: no person answered yet.
-				c.Kind = sla.KindPriorityChanged
-				break
-			}
-			c.Kind = sla.KindReplied
-			switch td.Ticket.Status {
-			case StatusPending:
-				out = append(out, c)
-				c.Kind = sla.KindPending
-			case StatusResolved: // a macro that replies and resolves
-				out = append(out, c)
-				c.Kind = sla.KindResolved
-			}
-		case ChangeResolved:
-			c.Kind = sla.KindResolved
-		default:
-			// assigned, note, delivery, edited, deleted, priority, sla: no
-			// effect on the clocks, but a priority or queue they carry
-			// applies.
-			c.Kind = sla.KindPriorityChanged
-		}
-		out = append(out, c)
+		out = slaChangesOf(ev, td, out)
 	}
 	return out, nil
+}
+
+// slaChangesOf appends the SLA changes of one decoded ticket event to out.
+func slaChangesOf(ev Event, td *TicketData, out []sla.Change) []sla.Change {
+	c := sla.Change{At: ev.At, Priority: td.Ticket.Priority, Queue: td.Ticket.Queue}
+	switch td.Change {
+	case ChangeCreated:
+		c.Kind = sla.KindCreated
+	case ChangeMessage:
+		c.Kind = sla.KindCustomerMessage
+	case ChangeReopened:
+		c.Kind = sla.KindReopened
+	case ChangeReplied:
+		if td.Actor == "" {
+			// An automatic acknowledgement: no person answered yet.
+			c.Kind = sla.KindPriorityChanged
+			break
+		}
+		c.Kind = sla.KindReplied
+		switch td.Ticket.Status {
+		case StatusPending:
+			out = append(out, c)
+			c.Kind = sla.KindPending
+		case StatusResolved: // a macro that replies and resolves
+			out = append(out, c)
+			c.Kind = sla.KindResolved
+		}
+	case ChangeResolved:
+		c.Kind = sla.KindResolved
+	default:
+		// assigned, note, delivery, edited, deleted, priority, sla: no
+		// effect on the clocks, but a priority or queue they carry
+		// applies.
+		c.Kind = sla.KindPriorityChanged
+	}
+	out = append(out, c)
+	return out
 }
 
 // slaOf returns the ticket fields of an SLA status.

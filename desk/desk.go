@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigie/vigie/desk/sla"
+	"github.com/vigie/vigie/internal/jsonx"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/router"
 )
@@ -58,16 +58,16 @@ func scanTicket(s scanner) (Ticket, error) {
 		rt := time.Unix(0, resolved.Int64).UTC()
 		t.ResolvedAt = &rt
 	}
-	if err := json.Unmarshal(author, &t.Author); err != nil {
+	if err := jsonx.Unmarshal(author, &t.Author); err != nil {
 		return Ticket{}, fmt.Errorf("decode author of ticket %d: %w", t.ID, err)
 	}
-	if err := json.Unmarshal(tags, &t.Tags); err != nil {
+	if err := jsonx.Unmarshal(tags, &t.Tags); err != nil {
 		return Ticket{}, fmt.Errorf("decode tags of ticket %d: %w", t.ID, err)
 	}
 	if t.Tags == nil {
 		t.Tags = []string{}
 	}
-	if err := json.Unmarshal(routing, &t.Routing); err != nil {
+	if err := jsonx.Unmarshal(routing, &t.Routing); err != nil {
 		return Ticket{}, fmt.Errorf("decode routing of ticket %d: %w", t.ID, err)
 	}
 	return t, nil
@@ -97,13 +97,13 @@ func scanMessage(s scanner) (Message, error) {
 	m.Direction, m.Delivery, m.CreatedAt = Direction(dir), Delivery(delivery), time.Unix(0, created).UTC()
 	if len(author) > 0 {
 		m.Author = new(listener.Author)
-		if err := json.Unmarshal(author, m.Author); err != nil {
+		if err := jsonx.Unmarshal(author, m.Author); err != nil {
 			return Message{}, fmt.Errorf("decode message author: %w", err)
 		}
 	}
 	if len(enrichment) > 0 {
 		m.Enrichment = new(router.Enrichment)
-		if err := json.Unmarshal(enrichment, m.Enrichment); err != nil {
+		if err := jsonx.Unmarshal(enrichment, m.Enrichment); err != nil {
 			return Message{}, fmt.Errorf("decode message enrichment: %w", err)
 		}
 	}

@@ -3,7 +3,6 @@ package desk
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/vigie/vigie/desk/assign"
 	"github.com/vigie/vigie/desk/sla"
+	"github.com/vigie/vigie/internal/jsonx"
 	"github.com/vigie/vigie/router"
 )
 
@@ -25,47 +25,62 @@ func eventsFromDesk(ev Event) ([]assign.Event, error) {
 	if ev.Type != EventTicketCreated && ev.Type != EventTicketUpdated {
 		return nil, nil
 	}
+	td, err := decodeTicketData(ev)
+	if err != nil {
+		return nil, err
+	}
+	return assignEventsOf(ev, td), nil
+}
+
+// decodeTicketData decodes the payload of a ticket.created or
+// ticket.updated event.
+func decodeTicketData(ev Event) (*TicketData, error) {
 	var td TicketData
-	if err := json.Unmarshal(ev.Data, &td); err != nil {
+	if err := jsonx.Unmarshal(ev.Data, &td); err != nil {
 		return nil, fmt.Errorf("decode event %d: %w", ev.Seq, err)
 	}
+	return &td, nil
+}
+
+// assignEventsOf is eventsFromDesk on an event already decoded.
+func assignEventsOf(ev Event, td *TicketData) []assign.Event {
 	t := td.Ticket
 	switch td.Change {
 	case ChangeCreated:
-		return []assign.Event{assign.TicketOpened{ID: t.ID, Queue: t.Queue, Priority: t.Priority, At: t.CreatedAt, Assignee: t.Assignee}}, nil
+		return []assign.Event{assign.TicketOpened{ID: t.ID, Queue: t.Queue, Priority: t.Priority, At: t.CreatedAt, Assignee: t.Assignee}}
 	case ChangeReopened:
-		return []assign.Event{assign.TicketOpened{ID: t.ID, Queue: t.Queue, Priority: t.Priority, At: ev.At, Assignee: t.Assignee}}, nil
+		return []assign.Event{assign.TicketOpened{ID: t.ID, Queue: t.Queue, Priority: t.Priority, At: ev.At, Assignee: t.Assignee}}
 	case ChangeMessage:
 		return []assign.Event{
 			assign.TicketPriorityChanged{ID: t.ID, Priority: t.Priority, At: ev.At},
 			assign.TicketPending{ID: t.ID, Pending: false, At: ev.At},
-		}, nil
+		}
 	case ChangeReplied:
 		if td.Actor == "" {
-			return nil, nil // an automatic acknowledgement
+			return nil // an automatic acknowledgement
 		}
 		if t.Status == StatusResolved {
-			return []assign.Event{assign.TicketClosed{ID: t.ID, At: ev.At}}, nil
+			return []assign.Event{assign.TicketClosed{ID: t.ID, At: ev.At}}
 		}
 		// A reply makes its author the assignee of an unowned ticket.
 		return []assign.Event{
 			assign.TicketAssigned{ID: t.ID, Agent: t.Assignee, At: ev.At},
 			assign.TicketPending{ID: t.ID, Pending: t.Status == StatusPending, At: ev.At},
-		}, nil
+		}
 	case ChangeAssigned:
 		if td.Actor == SystemActor {
-			return nil, nil // the echo of the engine's own action
+			return nil // the echo of the engine's own action
 		}
-		return []assign.Event{assign.TicketAssigned{ID: t.ID, Agent: t.Assignee, At: ev.At}}, nil
+		return []assign.Event{assign.TicketAssigned{ID: t.ID, Agent: t.Assignee, At: ev.At}}
 	case ChangePriority:
 		if td.Actor == SystemActor {
-			return nil, nil
+			return nil
 		}
-		return []assign.Event{assign.TicketPriorityChanged{ID: t.ID, Priority: t.Priority, At: ev.At}}, nil
+		return []assign.Event{assign.TicketPriorityChanged{ID: t.ID, Priority: t.Priority, At: ev.At}}
 	case ChangeResolved:
-		return []assign.Event{assign.TicketClosed{ID: t.ID, At: ev.At}}, nil
+		return []assign.Event{assign.TicketClosed{ID: t.ID, At: ev.At}}
 	}
-	return nil, nil
+	return nil
 }
 
 // inbox carries events and queries to the engine goroutine. Senders never
@@ -299,22 +314,34 @@ func (d *Desk) follow(ctx context.Context, eng *assign.Engine, timers *slaTimers
 	// the creating transaction: it only needs its timer, computed from that
 	// event, with no read and no write (most of a burst).
 	created := map[int64]Event{}
+	// Each ticket event is decoded once, here, for the engine and the SLA.
+	var decoded map[int64]*TicketData // by ticket, the creating event's payload
 	for _, ev := range evs {
-		aes, err := eventsFromDesk(ev)
+		if ev.Type != EventTicketCreated && ev.Type != EventTicketUpdated {
+			continue
+		}
+		td, err := decodeTicketData(ev)
 		if err != nil {
 			// A malformed event cannot become valid later: skip it.
 			d.engineFailed("decode", err)
 			continue
 		}
-		for _, ae := range aes {
+		for _, ae := range assignEventsOf(ev, td) {
 			d.perform(ctx, eng.Apply(ae))
 		}
-		if id := slaTicket(ev); id != 0 {
+		if td.Change == ChangeSLA {
+			continue // the loop's own echo
+		}
+		if id := td.Ticket.ID; id != 0 {
 			if !seen[id] {
 				seen[id] = true
 				touched = append(touched, id)
 				if ev.Type == EventTicketCreated {
 					created[id] = ev
+					if decoded == nil {
+						decoded = map[int64]*TicketData{}
+					}
+					decoded[id] = td
 				}
 			} else {
 				delete(created, id)
@@ -330,16 +357,8 @@ func (d *Desk) follow(ctx context.Context, eng *assign.Engine, timers *slaTimers
 				rest = append(rest, id)
 				continue
 			}
-			changes, err := changesFromDesk([]Event{ev})
-			var td TicketData
-			if err == nil {
-				err = json.Unmarshal(ev.Data, &td)
-			}
-			if err != nil {
-				rest = append(rest, id)
-				continue
-			}
-			st := sla.Evaluate(d.policies, changes, now)
+			td := decoded[id]
+			st := sla.Evaluate(d.policies, slaChangesOf(ev, td, nil), now)
 			state, fr, res := slaOf(st)
 			if state != td.Ticket.SLAStatus || !sameTime(fr, td.Ticket.FirstResponseDue) || !sameTime(res, td.Ticket.ResolutionDue) {
 				rest = append(rest, id) // the clock moved on since: save and push it
@@ -363,23 +382,6 @@ func (d *Desk) follow(ctx context.Context, eng *assign.Engine, timers *slaTimers
 		}
 	}
 	return next, nil
-}
-
-// slaTicket returns the ticket whose SLA an event may change, or 0.
-func slaTicket(ev Event) int64 {
-	if ev.Type != EventTicketCreated && ev.Type != EventTicketUpdated {
-		return 0
-	}
-	var td struct {
-		Ticket struct {
-			ID int64 `json:"id"`
-		} `json:"ticket"`
-		Change Change `json:"change"`
-	}
-	if json.Unmarshal(ev.Data, &td) != nil || td.Change == ChangeSLA {
-		return 0
-	}
-	return td.Ticket.ID
 }
 
 // fireSLA re-evaluates the tickets whose SLA timer is due.

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie/vigie/desk/sla"
+	"github.com/vigie/vigie/internal/jsonx"
 	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/router"
@@ -789,7 +790,7 @@ func redactWith(typ EventType, data []byte, marker string) ([]byte, error) {
 	switch typ {
 	case EventMentionReceived:
 		var md MentionData
-		if err := json.Unmarshal(data, &md); err != nil {
+		if err := jsonx.Unmarshal(data, &md); err != nil {
 			return nil, err
 		}
 		md.Mention.Text, md.Mention.URL, md.Mention.Geo = marker, "", nil
@@ -799,7 +800,7 @@ func redactWith(typ EventType, data []byte, marker string) ([]byte, error) {
 		return json.Marshal(&md)
 	case EventTicketCreated, EventTicketUpdated:
 		var td TicketData
-		if err := json.Unmarshal(data, &td); err != nil {
+		if err := jsonx.Unmarshal(data, &td); err != nil {
 			return nil, err
 		}
 		td.Ticket.Author = listener.Author{ID: td.Ticket.Author.ID}

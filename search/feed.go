@@ -12,6 +12,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/jsonx"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/router"
 )
@@ -264,7 +265,7 @@ func (f *feeder) apply(ev *desk.Event) {
 
 func (f *feeder) applyMention(ev *desk.Event) error {
 	var p mentionPayload
-	if err := json.Unmarshal(ev.Data, &p); err != nil {
+	if err := jsonx.Unmarshal(ev.Data, &p); err != nil {
 		return fmt.Errorf("decode mention: %w", err)
 	}
 	if p.Mention.Source == "" || p.Mention.ID == "" {
@@ -299,7 +300,7 @@ func (f *feeder) applyMention(ev *desk.Event) error {
 
 func (f *feeder) applyDeleted(ev *desk.Event) error {
 	var d desk.DeletedData
-	if err := json.Unmarshal(ev.Data, &d); err != nil {
+	if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
 		return fmt.Errorf("decode deletion: %w", err)
 	}
 	switch {
@@ -345,7 +346,7 @@ func (f *feeder) applyRetention(ev *desk.Event) error {
 
 func (f *feeder) applyTicket(ev *desk.Event) error {
 	var p ticketPayload
-	if err := json.Unmarshal(ev.Data, &p); err != nil {
+	if err := jsonx.Unmarshal(ev.Data, &p); err != nil {
 		return fmt.Errorf("decode ticket: %w", err)
 	}
 	t := &p.Ticket

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +36,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/jsonx"
 	"github.com/vigie/vigie/listener/demo"
 )
 
@@ -67,6 +69,9 @@ type benchConfig struct {
 	// Sample, when positive, prints memory, goroutines, lags and the
 	// latency of the last period every period (the soak test).
 	Sample time.Duration
+	// CPUProfile, when set, writes a CPU profile of the whole run (the
+	// in-process Vigie, the load and the limits) to this file.
+	CPUProfile string
 }
 
 func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
@@ -88,6 +93,7 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.BoolVar(&c.Limits, "limits", true, "also measure the parts' limits (raw Bleve, raw clickhouse-go) on the same documents")
 	fs.DurationVar(&c.Drain, "drain", 3*time.Minute, "how long to wait for every mention to reach the agents and the sinks after posting")
 	fs.StringVar(&c.LogLevel, "log-level", "warn", "the in-process Vigie's log level")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file (read it with 'go tool pprof')")
 	fs.DurationVar(&c.Sample, "sample", 0, "print memory, goroutines, sink lags and latency every period (e.g. 1m, for soak tests)")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
@@ -147,6 +153,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stdout, "vigie bench: %s, %d cores (GOMAXPROCS %d), %s\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAvg())
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if cfg.URL != "" {
 		t := benchTarget{url: cfg.URL, token: cfg.Token, pid: cfg.PID}
 		if err := waitHTTPReady(ctx, t.url); err != nil {
@@ -390,7 +407,7 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 					Type desk.EventType  `json:"type"`
 					Data json.RawMessage `json:"data"`
 				}
-				if err := json.Unmarshal(raw, &f); err != nil {
+				if err := jsonx.Unmarshal(raw, &f); err != nil {
 					res.frameErrs.Add(1)
 					continue
 				}
@@ -400,7 +417,7 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 				switch f.Type {
 				case desk.EventTicketCreated, desk.EventTicketUpdated:
 					var td desk.TicketData
-					if err := json.Unmarshal(f.Data, &td); err != nil {
+					if err := jsonx.Unmarshal(f.Data, &td); err != nil {
 						res.frameErrs.Add(1)
 						continue
 					}
@@ -428,7 +445,7 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 					mu.Unlock()
 				case desk.EventMentionReceived:
 					var md desk.MentionData
-					if err := json.Unmarshal(f.Data, &md); err != nil {
+					if err := jsonx.Unmarshal(f.Data, &md); err != nil {
 						res.frameErrs.Add(1)
 						continue
 					}

@@ -2,7 +2,6 @@ package bluesky_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -36,45 +35,12 @@ func newServer(t testing.TB) *blueskytest.Server {
 	return srv
 }
 
-func run(t *testing.T, src listener.Source) <-chan listener.Item {
-	t.Helper()
-	out := make(chan listener.Item, 1024)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, out) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("Run returned %v, want context.Canceled", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Run did not return after cancel")
-		}
-	})
-	return out
-}
-
-func next(t *testing.T, out <-chan listener.Item) listener.Item {
-	t.Helper()
-	select {
-	case it := <-out:
-		return it
-	case <-time.After(5 * time.Second):
-		t.Fatal("no item within 5 s")
-		return listener.Item{}
-	}
-}
-
-func none(t *testing.T, out <-chan listener.Item, d time.Duration) {
-	t.Helper()
-	select {
-	case it := <-out:
-		t.Fatalf("unexpected item %+v (mention %+v, tombstone %+v)", it, it.Mention, it.Tombstone)
-	case <-time.After(d):
-	}
-}
+// The sources' test loop: run a source, read what it emits.
+var (
+	run  = listenertest.Start
+	next = listenertest.Next
+	none = listenertest.None
+)
 
 func TestConformance(t *testing.T) {
 	listenertest.Conformance(t, func(tb testing.TB) listener.Source {

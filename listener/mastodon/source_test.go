@@ -2,7 +2,6 @@ package mastodon_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -67,45 +66,12 @@ func TestConformance(t *testing.T) {
 
 // run starts src and returns its output channel; the source is stopped and
 // checked at the end of the test.
-func run(t *testing.T, src listener.Source) <-chan listener.Item {
-	t.Helper()
-	out := make(chan listener.Item, 1024)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, out) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("Run returned %v, want context.Canceled", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("Run did not return after cancel")
-		}
-	})
-	return out
-}
-
-func next(t *testing.T, out <-chan listener.Item) listener.Item {
-	t.Helper()
-	select {
-	case it := <-out:
-		return it
-	case <-time.After(5 * time.Second):
-		t.Fatal("no item within 5 s")
-		return listener.Item{}
-	}
-}
-
-func none(t *testing.T, out <-chan listener.Item, d time.Duration) {
-	t.Helper()
-	select {
-	case it := <-out:
-		t.Fatalf("unexpected item %+v (mention %+v)", it, it.Mention)
-	case <-time.After(d):
-	}
-}
+// The sources' test loop: run a source, read what it emits.
+var (
+	run  = listenertest.Start
+	next = listenertest.Next
+	none = listenertest.None
+)
 
 func TestStreamEvents(t *testing.T) {
 	for _, tr := range []mastodon.Transport{mastodon.TransportSSE, mastodon.TransportWebSocket} {

@@ -161,12 +161,54 @@ func TestSentimentRules(t *testing.T) {
 		{"French plural feminine forms are read", "fr", "des réponses décevantes", "des réponses"},
 		{"a question asserts less", "en", "is it good?", "it is good."},
 		{"an emoticon glued after dots", "en", "expensive...:(", "expensive"},
+		{"ne alone negates pouvoir", "fr", "le Canada ne pourra respecter son engagement", "le Canada pourra respecter son engagement"},
+		{"ne cesse de does not negate", "fr", "le service est nul", "le service ne cesse de s'améliorer"},
+		{"moins lessens: moins cher", "fr", "c'est cher", "c'est moins cher"},
+		{"moins de problèmes", "fr", "des problèmes", "moins de problèmes"},
+		{"au moins does not lessen", "fr", "au moins c'est nul", "c'est nul"}, // hi must not flip positive: see below
+		{"cher is expensive", "fr", "c'est cher", "c'est correct"},
+		{"cher in a greeting", "fr", "c'est cher", "mon cher ami"},
+		{"bien que: the conceded clause weighs less", "fr", "bien que le personnel soit aimable, la chambre était sale", "le personnel était aimable, la chambre était sale"},
+		{"although: the conceded clause weighs less", "en", "although the staff were nice, the room was dirty", "the staff were nice, the room was dirty"},
+		{"despite: the conceded clause weighs less", "en", "despite the great view, the food was awful", "the great view, the food was awful"},
+		{"should have: counterfactual", "en", "it should have been better", "it has been better"},
+		{"could have been worse", "en", "it was worse", "it could have been worse"},
+		{"i wish it worked", "en", "i wish it was good", "it was good"},
+		{"could have + a noun is no counterfactual", "en", "we will have fun", "we could have fun"}, // equal: see below
+		{"a hashtag ends a counterfactual", "en", "it should have been better", "it should have been better #happy"},
+		{"aurait dû", "fr", "ça aurait dû être agréable", "c'est agréable"},
+		{"opinion words neither lexicon holds", "fr", "quelle lâcheté", "quelle journée"},
+		{"agreed participles find their verb", "fr", "les élections truquées et bâclées", "les élections"},
+		{"hashtag: negation run together", "en", "#notgood", "#good"},
+		{"hashtag: booster run together", "en", "#happy", "#sohappy"},
+		{"hashtag: French booster", "fr", "#bien", "#tropbien"},
+		{"a single letter carries no opinion", "fr", "ceci est un test", "s"}, // both neutral: see below
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			lo, hi := score(tt.lower, tt.lang), score(tt.upper, tt.lang)
-			if tt.name == "caps emphasise" {
+			switch tt.name {
+			case "caps emphasise":
 				lo, hi = hi, lo // BAD in capitals is more negative
+			case "au moins does not lessen":
+				if lo >= 0 {
+					t.Errorf("score(%q) = %.3f, want negative", tt.lower, lo)
+				}
+				return
+			case "a single letter carries no opinion":
+				if lo != 0 || hi != 0 {
+					t.Errorf("scores %.3f and %.3f, want 0", lo, hi)
+				}
+				return
+			case "could have + a noun is no counterfactual":
+				if lo != hi {
+					t.Errorf("score(%q) = %.3f, score(%q) = %.3f; want equal", tt.lower, lo, tt.upper, hi)
+				}
+				return
+			case "ne cesse de does not negate":
+				if hi <= 0 {
+					t.Errorf("score(%q) = %.3f, want positive", tt.upper, hi)
+				}
 			}
 			if !(lo < hi) {
 				t.Errorf("score(%q) = %.3f, score(%q) = %.3f; want the first lower", tt.lower, lo, tt.upper, hi)

@@ -107,6 +107,10 @@ var frenchEndings = [...][2]string{
 	{"ees", "e"}, {"ee", "e"}, {"es", "e"}, {"es", ""}, {"s", ""}, {"x", ""}, {"e", ""},
 	{"aient", "er"}, {"ait", "er"}, {"ant", "er"}, {"ent", "er"}, {"ons", "er"}, {"ez", "er"},
 	{"ent", "e"}, {"e", "er"},
+	// past participles agreed in gender and number ("pénalisées"), and the
+	// second group's participles and present ("trahie", "réussit").
+	{"ees", "er"}, {"ee", "er"}, {"es", "er"},
+	{"issent", "ir"}, {"issait", "ir"}, {"ies", "ir"}, {"ie", "ir"}, {"is", "ir"}, {"it", "ir"}, {"i", "ir"},
 }
 
 // lookupFrench tries the base forms of a French word: feminine and plural

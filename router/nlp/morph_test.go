@@ -6,6 +6,7 @@ func TestLookupInflected(t *testing.T) {
 	words := map[string]float32{
 		"hate": -2.7, "hating": -2.3, "scam": -2.2, "happy": 2.7, "sad": -2.1, "stop": -1.2,
 		"annule": -1.5, "decevant": -2, "heureux": 2.5, "actif": 1, "cruel": -2.5, "social": 0.5, "aimer": 2.5,
+		"trahir": -3,
 	}
 	tests := []struct {
 		morph int
@@ -33,6 +34,11 @@ func TestLookupInflected(t *testing.T) {
 		{morphFrench, "aimaient", 2.5, true},
 		{morphFrench, "aiment", 2.5, true},
 		{morphFrench, "table", 0, false},
+		{morphFrench, "aimees", 2.5, true}, // agreed participle onto the infinitive
+		{morphFrench, "aimee", 2.5, true},
+		{morphFrench, "trahie", -3, true}, // second group
+		{morphFrench, "trahis", -3, true},
+		{morphFrench, "trahit", -3, true},
 	}
 	for _, tt := range tests {
 		res := &langRes{lex: &lexicon{words: words}, morph: tt.morph}

@@ -48,7 +48,20 @@ var englishRules = langRules{
 		"hadnt", "ain't", "aint", "mustn't", "needn't", "no one", "rarely", "seldom",
 	},
 	negSuffix: "n't",
-	contrast:  []string{"but", "however"},
+	// Counterfactuals state what did not happen: "should have been better",
+	// "i wish it worked", "could have been worse". The opinion that follows
+	// is reversed, as under a negation. "i wish you" (a greeting) and "would
+	// love to" (a wish about the future) are not among them.
+	counterfactual: []string{
+		"should have", "should've", "shouldve", "could have", "could've", "couldve", "would have",
+		"would've", "wouldve", "i wish i", "i wish it", "i wish they", "i wish we", "i wish he",
+		"i wish she", "i wish there", "i wish that", "i wish my", "i wish the", "wish i could", "wish i was",
+		"wish i were", "wish i had", "if only", "would be nice", "would be great",
+	},
+	contrast: []string{"but", "however", "nevertheless", "nonetheless"},
+	// A concessive clause grants what the main clause outweighs: "although
+	// the staff were nice, the room was filthy".
+	concessive: []string{"although", "though", "even though", "despite", "in spite of", "albeit", "even if"},
 	// "never so happy", "never this bad": the negation strengthens.
 	neverWords:  []string{"never"},
 	neverCancel: []string{"so", "this", "as", "that", "such"},

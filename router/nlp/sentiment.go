@@ -3,6 +3,7 @@ package nlp
 import (
 	"math"
 	"strings"
+	"unicode/utf8"
 )
 
 // emojiValence rates common emoji on VADER's scale. Written for this package
@@ -46,9 +47,11 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 		never            bool // the negation is "never"/"jamais"
 		boost            float32
 		boostLeft        int
+		conc             bool   // inside a concessive clause, until the next punctuation
+		cf               bool   // inside a counterfactual clause, until the next punctuation
 		sentenceStart    = true // no word yet since the last full stop
 	)
-	resetClause := func() { negLeft, neOpen, never, boost, boostLeft = 0, false, false, 0, 0 }
+	resetClause := func() { negLeft, neOpen, never, boost, boostLeft, cf = 0, false, false, 0, 0, false }
 	step := func() {
 		if negLeft > 0 {
 			negLeft--
@@ -77,13 +80,13 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 			v += sign * float64(boost)
 			boost, boostLeft = 0, 0
 		}
-		if negLeft > 0 || neOpen {
+		if negLeft > 0 || neOpen || cf {
 			v *= negScalar
 			if negStart < start {
 				start = negStart
 			}
 		}
-		sc.contribs = append(sc.contribs, contrib{val: v, start: start, end: end, seg: seg})
+		sc.contribs = append(sc.contribs, contrib{val: v, start: start, end: end, seg: seg, conc: conc})
 	}
 
 	for i := 0; i < len(toks); i++ {
@@ -104,15 +107,18 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 				sentenceStart = true
 			}
 			resetClause()
+			conc = false
 			continue
 		case kEmoji:
+			cf, conc = false, false // emoji and hashtags stand outside the clause
 			if v, ok := emojiValence[t.norm]; ok {
-				sc.contribs = append(sc.contribs, contrib{val: float64(v), start: t.start, end: t.end, seg: seg})
+				sc.contribs = append(sc.contribs, contrib{val: float64(v), start: t.start, end: t.end, seg: seg, conc: conc})
 			}
 			continue
 		case kEmoticon:
+			cf, conc = false, false
 			if v, ok := a.emoticons[t.norm]; ok {
-				sc.contribs = append(sc.contribs, contrib{val: float64(v), start: t.start, end: t.end, seg: seg})
+				sc.contribs = append(sc.contribs, contrib{val: float64(v), start: t.start, end: t.end, seg: seg, conc: conc})
 			}
 			continue
 		case kMention, kURL, kNumber:
@@ -120,6 +126,9 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 		}
 		if res == nil {
 			continue
+		}
+		if t.kind == kHashtag {
+			cf, conc = false, false
 		}
 		w := t.norm
 		initial := sentenceStart
@@ -133,6 +142,16 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 		if p := matchPhrase(res.lex.phrases, toks, i); p != nil {
 			last := &toks[i+len(p.words)-1]
 			switch {
+			case p.conc:
+				resetClause()
+				conc = true
+			case p.cf:
+				// What should have been is not: the clause reverses.
+				if needsParticiple(p.words) && !participleAt(toks, i+len(p.words)) {
+					break // "we could have fun": a possibility, not a counterfactual
+				}
+				resetClause()
+				cf, negStart = true, t.start
 			case p.neg:
 				negLeft, negStart, never = negScope+1, t.start, false
 			case p.boost != 0:
@@ -157,6 +176,12 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 			step()
 			continue
 		}
+		if res.concessive[w] {
+			resetClause()
+			conc = true
+			step()
+			continue
+		}
 		if res.contrast[w] {
 			seg++
 			resetClause()
@@ -171,6 +196,10 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 		if res.neOpener != "" && w == res.neOpener {
 			if neCloses(res, toks, i+1) {
 				neOpen, negStart = true, t.start
+			} else if neAlone(res, toks, i+1) {
+				// "ne pourra respecter", "ne cesse de": with pouvoir,
+				// savoir, oser and cesser, "ne" negates on its own.
+				negLeft, negStart, never = negScope+2, t.start, false
 			}
 			continue
 		}
@@ -180,7 +209,7 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 			step()
 			continue
 		}
-		if res.negators[w] || (res.negSuffix != "" && len(w) > len(res.negSuffix) && strings.HasSuffix(w, res.negSuffix)) {
+		if res.negators[w] || res.shifters[w] || (res.negSuffix != "" && len(w) > len(res.negSuffix) && strings.HasSuffix(w, res.negSuffix)) {
 			negLeft, negStart, never = negScope+1, t.start, res.neverWords[w]
 			step()
 			continue
@@ -196,6 +225,9 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 		}
 		if !ok {
 			v, ok = lookupInflected(res, w)
+		}
+		if !ok && t.kind == kHashtag {
+			v, ok = hashtagValence(res, w)
 		}
 		if ok && v != 0 {
 			add(float64(v), t, t.start, t.end)
@@ -213,6 +245,9 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 				c.val *= contrastPost
 			}
 		}
+		if c.conc {
+			c.val *= contrastPre
+		}
 		sum += c.val
 	}
 	if sum != 0 {
@@ -227,6 +262,84 @@ func (a *Analyzer) sentiment(toks []token, res *langRes, sc *scratch) float64 {
 		}
 	}
 	return sum / math.Sqrt(sum*sum+normAlpha)
+}
+
+// needsParticiple reports whether a counterfactual phrase ends with an
+// English "have", which is counterfactual only before a past participle.
+func needsParticiple(words []string) bool {
+	switch words[len(words)-1] {
+	case "have", "should've", "could've", "would've", "shouldve", "couldve", "wouldve":
+		return true
+	}
+	return false
+}
+
+// irregularParticiples are common English past participles that do not end
+// in "-ed".
+var irregularParticiples = map[string]bool{
+	"been": true, "had": true, "done": true, "gone": true, "made": true, "known": true, "seen": true,
+	"got": true, "gotten": true, "taken": true, "given": true, "thought": true, "bought": true,
+	"brought": true, "left": true, "won": true, "lost": true, "come": true, "said": true, "told": true,
+	"felt": true, "kept": true, "heard": true, "paid": true, "sent": true, "spent": true, "built": true,
+	"found": true, "put": true, "let": true, "read": true, "run": true, "written": true, "chosen": true,
+	"eaten": true, "fallen": true, "forgotten": true, "driven": true, "shown": true, "broken": true,
+}
+
+// participleAt reports whether the word at toks[i] is an English past
+// participle ("been", "loved", "known").
+func participleAt(toks []token, i int) bool {
+	if i >= len(toks) || !toks[i].isWordish() {
+		return false
+	}
+	w := toks[i].norm
+	return irregularParticiples[w] || len(w) > 3 && strings.HasSuffix(w, "ed")
+}
+
+// minTagPart is the shortest opinion word read inside a hashtag.
+const minTagPart = 3
+
+// wordPrefixes are derivational prefixes of English and French that are
+// also function words or negators: a hashtag starting with one is more
+// likely one derived word ("#decroissance", "#surpeche", "#nonstop") than
+// two.
+var wordPrefixes = map[string]bool{
+	"de": true, "des": true, "dis": true, "re": true, "in": true, "im": true, "un": true, "pre": true,
+	"sur": true, "sous": true, "over": true, "under": true, "anti": true, "co": true, "mal": true,
+	"mis": true, "non": true, "en": true, "em": true,
+}
+
+// hashtagValence reads a hashtag the lexicon does not hold as two words run
+// together: an opinion word after a negation, a booster, a function word or
+// another opinion word ("#notgood", "#sohappy", "#epicfail", "#tropbien").
+func hashtagValence(res *langRes, w string) (float32, bool) {
+	for k := 2; k <= len(w)-minTagPart; k++ {
+		if !utf8.RuneStart(w[k]) {
+			continue
+		}
+		left, right := w[:k], w[k:]
+		if wordPrefixes[left] {
+			continue // "decroissance" is one word, not "de croissance"
+		}
+		rv, ok := res.lex.words[right]
+		if !ok || rv == 0 {
+			continue
+		}
+		switch {
+		case res.negators[left]:
+			return rv * negScalar, true
+		case res.boosters[left] != 0:
+			if rv < 0 {
+				return rv - res.boosters[left], true
+			}
+			return rv + res.boosters[left], true
+		case res.function[left]:
+			return rv, true
+		}
+		if lv := res.lex.words[left]; lv != 0 && len(left) >= minTagPart {
+			return lv + rv, true
+		}
+	}
+	return 0, false
 }
 
 // neCloses reports whether a French "ne" is closed by a negative particle in
@@ -250,6 +363,33 @@ func neCloses(res *langRes, toks []token, from int) bool {
 		}
 	}
 	return false
+}
+
+// neAlone reports whether a French "ne" is followed by one of the verbs
+// that it negates without a particle (pouvoir, savoir, oser, cesser), and
+// not restricted by "que" in its clause.
+func neAlone(res *langRes, toks []token, from int) bool {
+	first := true
+	for i, n := from, 0; i < len(toks) && n < 5; i++ {
+		t := &toks[i]
+		if t.kind == kPunct {
+			return !first
+		}
+		if !t.isWordish() {
+			continue
+		}
+		if first {
+			if !res.neAlone[t.norm] {
+				return false
+			}
+			first = false
+		}
+		n++
+		if res.neCancel[t.norm] {
+			return false
+		}
+	}
+	return !first
 }
 
 // nextHasValence reports whether the next word after a booster carries an

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/vigie/vigie/listener/listenertest"
 )
 
 // Event is a Jetstream v1 event as it goes on the wire.
@@ -361,13 +362,7 @@ func (s *Server) Subscribes() []string {
 // WaitConnections waits until n Jetstream connections are open.
 func (s *Server) WaitConnections(tb testing.TB, n int) {
 	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.Connections() != n {
-		if time.Now().After(deadline) {
-			tb.Fatalf("blueskytest: %d connections, want %d", s.Connections(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	listenertest.WaitFor(tb, fmt.Sprintf("%d Jetstream connections", n), func() bool { return s.Connections() == n })
 }
 
 // Created returns the records created through createRecord.

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/vigie/vigie/listener/listenertest"
 )
 
 // Account is a Mastodon Account entity.
@@ -292,13 +293,7 @@ func (s *Server) Connects() int {
 // WaitConnections waits until n streaming connections are open.
 func (s *Server) WaitConnections(tb testing.TB, n int) {
 	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.Connections() != n {
-		if time.Now().After(deadline) {
-			tb.Fatalf("mastodontest: %d streaming connections, want %d", s.Connections(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	listenertest.WaitFor(tb, fmt.Sprintf("%d streaming connections", n), func() bool { return s.Connections() == n })
 }
 
 // Posted returns the statuses created through the API, in order.

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigie/vigie/listener/listenertest"
 )
 
 // User is an expanded author.
@@ -277,13 +279,7 @@ func (s *Server) Queries() []string {
 // WaitConnections waits until n streams are open.
 func (s *Server) WaitConnections(tb testing.TB, n int) {
 	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.Connections() != n {
-		if time.Now().After(deadline) {
-			tb.Fatalf("xtest: %d streams, want %d", s.Connections(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	listenertest.WaitFor(tb, fmt.Sprintf("%d streams", n), func() bool { return s.Connections() == n })
 }
 
 // Replies returns the posts made through POST /2/tweets.

@@ -46,14 +46,18 @@ export function Dashboard({ perms }) {
   useEffect(() => {
     const r = rangeOf(rangeKey, custom);
     const base = { from: iso(r.from), to: iso(r.to) };
+    // stale: the range changed before these answers came back.
+    let stale = false;
     Promise.all([
       get('/kpis' + qs({ ...base, interval: r.step + 's' })),
       get('/kpis' + qs({ ...base, interval: r.step + 's', by: 'queue' })),
       get('/kpis' + qs({ ...base, interval: (r.to - r.from) + 's' })),
     ]).then(([all, byQueue, total]) => {
+      if (stale) return;
       setData({ r, all: all.buckets || [], byQueue: byQueue.buckets || [], total: (total.buckets || [])[0] || {} });
       setError(null);
-    }, setError);
+    }, (e) => { if (!stale) setError(e); });
+    return () => { stale = true; };
   }, [rangeKey, custom.from, custom.to, tick]);
 
   const charts = useMemo(() => (data ? build(data) : null), [data]);

@@ -1,7 +1,7 @@
 // Geolocated offers, for managers: the geofences (stores) with a sketch of
 // their shape, the campaigns that send offers in them, and every decision
 // the engine took, sent or skipped, with its delivery.
-import { html, useState, useEffect, useMemo } from './html.js';
+import { html, useState, useEffect, useMemo, useRef } from './html.js';
 import { t, tn, num, dateTime } from './i18n.js';
 import { get, post, api, qs } from './api.js';
 import { Empty, ErrorNote } from './common.js';
@@ -458,13 +458,18 @@ function Decisions({ manage }) {
   const [cursor, setCursor] = useState('');
   const [error, setError] = useState(null);
   const [tick, setTick] = useState(0);
+  // Each load gets a number: an answer for filters that have changed since
+  // is dropped, so it never overwrites the newer list.
+  const seq = useRef(0);
   const load = async (more) => {
+    const n = ++seq.current;
     try {
       const p = await get('/offers' + qs({ ...filter, limit: 50, cursor: more ? cursor : '' }));
+      if (n !== seq.current) return;
       setRows((prev) => (more ? [...(prev || []), ...p.offers] : p.offers));
       setCursor(p.next_cursor || '');
       setError(null);
-    } catch (e) { setError(e); }
+    } catch (e) { if (n === seq.current) setError(e); }
   };
   useEffect(() => { load(false); }, [filter.status, filter.reason, filter.delivery, tick]);
   const set = (k) => (e) => setFilter({ ...filter, [k]: e.target.value, ...(k === 'status' && e.target.value === 'sent' ? { reason: '' } : {}) });

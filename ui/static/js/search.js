@@ -33,10 +33,14 @@ export function Search({ route }) {
 
   useEffect(() => { setDraft({ q, from, to }); }, [q, from, to]);
   useEffect(() => {
+    // stale: the query changed before this answer came back; a newer
+    // request owns the page now.
+    let stale = false;
     setLoading(true);
     get('/search' + qs({ q, from: toISO(from), to: toISO(to), page, size: SIZE, facets: FACETS.join(',') }))
-      .then((r) => { setRes(r); setError(null); }, setError)
-      .finally(() => setLoading(false));
+      .then((r) => { if (!stale) { setRes(r); setError(null); } }, (e) => { if (!stale) setError(e); })
+      .finally(() => { if (!stale) setLoading(false); });
+    return () => { stale = true; };
   }, [q, from, to, page]);
 
   const go = (over) => navigate('search', { q, from, to, ...over });
