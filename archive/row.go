@@ -168,7 +168,7 @@ func decode(batch []desk.Event) rows {
 			cur.deletes = append(cur.deletes, deletion{Source: d.Source, ID: d.ID, AuthorID: d.AuthorID})
 		case desk.EventRetentionApplied:
 			var d desk.RetentionData
-			if err := json.Unmarshal(ev.Data, &d); err != nil {
+			if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
 				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
 				continue
 			}

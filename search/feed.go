@@ -327,7 +327,7 @@ func (f *feeder) applyDeleted(ev *desk.Event) error {
 // cutoff: those in the batch now, those in the index at flush.
 func (f *feeder) applyRetention(ev *desk.Event) error {
 	var d desk.RetentionData
-	if err := json.Unmarshal(ev.Data, &d); err != nil {
+	if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
 		return fmt.Errorf("decode retention: %w", err)
 	}
 	if d.Before.IsZero() {
