@@ -177,7 +177,7 @@ func TestCRMLinkThroughAPI(t *testing.T) {
 		Profile      crm.Profile `json:"profile"`
 		NewProfileID int64       `json:"new_profile_id"`
 	}
-	if code := a.do("DELETE", fmt.Sprintf("/api/v1/profiles/%d/identities/bluesky/did:plc:ana", m.ID), "", nil, &un); code != 200 {
+	if code := a.do("DELETE", fmt.Sprintf("/api/v1/profiles/%d/identities/bluesky/did%%3Aplc%%3Aana", m.ID), "", nil, &un); code != 200 {
 		t.Fatalf("unlink: %d", code)
 	}
 	if len(un.Profile.Identities) != 1 || un.NewProfileID == 0 {
