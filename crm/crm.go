@@ -120,6 +120,12 @@ var migrations = []string{
 		source TEXT NOT NULL, author_id TEXT NOT NULL, data BLOB NOT NULL);
 	CREATE TABLE state(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 	CREATE TABLE secrets(name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;`,
+	// Survey messages really sent to the customer (SurveySender). Surveys
+	// recorded before are "legacy": never sent, and not sent late.
+	`ALTER TABLE surveys ADD COLUMN send_status TEXT NOT NULL DEFAULT 'legacy';
+	ALTER TABLE surveys ADD COLUMN send_error TEXT NOT NULL DEFAULT '';
+	ALTER TABLE surveys ADD COLUMN sent_at INTEGER;
+	CREATE INDEX surveys_to_send ON surveys(id) WHERE send_status='pending';`,
 }
 
 // CRM holds customer profiles, surveys and segments, derived from the
@@ -134,9 +140,11 @@ type CRM struct {
 	client  *http.Client
 	secret  []byte
 
-	mu          sync.Mutex // serialises writes (the follow loop and the API)
+	sender      SurveySender // nil: surveys are recorded, not sent
+	mu          sync.Mutex   // serialises writes (the follow loop and the API)
 	cursor      atomic.Int64
 	wakePublish chan struct{}
+	wakeSurveys chan struct{}
 }
 
 // Open opens the CRM's database at cfg.Path. Call Run to follow events.
@@ -157,7 +165,9 @@ func Open(ctx context.Context, cfg Config, events EventLog, pub Publisher, logge
 		metrics:     newMetrics(reg),
 		client:      &http.Client{Timeout: cfg.Export.Timeout},
 		wakePublish: make(chan struct{}, 1),
+		wakeSurveys: make(chan struct{}, 1),
 	}
+	c.sender, _ = pub.(SurveySender)
 	if err := c.load(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open crm: %w", err)
@@ -206,6 +216,10 @@ func (c *CRM) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); c.runPublish(ctx) }()
+	if c.sender != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.runSurveys(ctx) }()
+	}
 	err := c.follow(ctx)
 	cancel()
 	wg.Wait()
@@ -279,6 +293,9 @@ func (c *CRM) consume(ctx context.Context, evs []desk.Event) error {
 	if a.queued {
 		wake(c.wakePublish)
 	}
+	if a.offered {
+		wake(c.wakeSurveys)
+	}
 	return nil
 }
 
@@ -291,11 +308,12 @@ func wake(ch chan struct{}) {
 
 // applier applies events within one transaction.
 type applier struct {
-	c      *CRM
-	tx     *sql.Tx
-	ctx    context.Context
-	stmts  map[string]*sql.Stmt
-	queued bool // events were queued in the outbox
+	c       *CRM
+	tx      *sql.Tx
+	ctx     context.Context
+	stmts   map[string]*sql.Stmt
+	queued  bool // events were queued in the outbox
+	offered bool // surveys were recorded, to send
 }
 
 func (a *applier) stmt(q string) (*sql.Stmt, error) {

@@ -110,7 +110,7 @@ func (a *applier) offerSurvey(t *desk.Ticket, at time.Time) error {
 		return nil
 	}
 	expires := at.Add(c.cfg.SurveyTTL).Truncate(time.Second)
-	res, err := a.exec("INSERT OR IGNORE INTO surveys(ticket_id, source, author_id, queue, agent, offered_at, expires_at) VALUES(?,?,?,?,?,?,?)",
+	res, err := a.exec("INSERT OR IGNORE INTO surveys(ticket_id, source, author_id, queue, agent, offered_at, expires_at, send_status) VALUES(?,?,?,?,?,?,?,'pending')",
 		t.ID, t.Source, t.Author.ID, t.Queue, t.Assignee, at.UnixNano(), expires.UnixNano())
 	if err != nil {
 		return fmt.Errorf("record survey: %w", err)
@@ -119,6 +119,7 @@ func (a *applier) offerSurvey(t *desk.Ticket, at time.Time) error {
 		return nil // offered before
 	}
 	id, _ := res.LastInsertId()
+	a.offered = true
 	c.metrics.surveys.WithLabelValues("offered").Inc()
 	return a.queue(EventCSATOffered, t.Source, t.Author.ID, SurveyOffer{SurveyID: id, TicketID: t.ID, Queue: t.Queue, Agent: t.Assignee,
 		Source: t.Source, AuthorID: t.Author.ID, OfferedAt: at.UTC(), ExpiresAt: expires.UTC()})

@@ -29,7 +29,12 @@
 // public endpoint POST /api/v1/csat/{token} takes a 1–5 rating, stores it
 // on the ticket's record and publishes csat.rated through the desk, so that
 // the archive and the UI see it. Events leave through a durable outbox, at
-// least once and in order.
+// least once and in order. The survey message itself (the template with the
+// signed link) is sent to the customer on the ticket's network through the
+// desk's outbox, the path of the agents' replies, when the Publisher is
+// also a SurveySender ((*desk.Desk).SystemReply): as a message from no
+// person, it never counts as a first response; its idempotency key is the
+// ticket's, so it goes out once per ticket, across restarts and rebuilds.
 //
 // Segments. Saved, typed filters over profiles (no free-form code),
 // counted live, listed, exported as CSV or to the CRM by a signed webhook.

@@ -24,7 +24,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		surveys: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_crm_surveys_total",
-			Help: "CSAT surveys, by outcome (offered, rated, expired, used, bad_token).",
+			Help: "CSAT surveys, by outcome (offered, rated, expired, used, bad_token; send_sent, send_failed, send_expired for the survey messages).",
 		}, []string{"outcome"}),
 		exports: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_crm_exports_total",

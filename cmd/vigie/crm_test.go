@@ -84,6 +84,24 @@ survey_ttl: 24h
 		}
 		return err == nil
 	})
+	// The survey really went out, through the desk's outbox, once.
+	eventually(t, "the survey message posted", func() bool {
+		for _, p := range a.srv.sandbox.Posts() {
+			if p.Text == msg.Text {
+				return true
+			}
+		}
+		return false
+	})
+	surveys := 0
+	for _, p := range a.srv.sandbox.Posts() {
+		if p.TicketID == id && p.Text == msg.Text && p.IdempotencyKey == fmt.Sprintf("vigie-csat-%d", id) && p.InReplyTo == "c1" {
+			surveys++
+		}
+	}
+	if surveys != 1 {
+		t.Errorf("%d survey posts, want 1: %+v", surveys, a.srv.sandbox.Posts())
+	}
 	rate := a.url + "/api/v1/csat/"
 	if code := postPublic(t, rate+"forged-token", map[string]any{"rating": 5}); code != http.StatusUnauthorized {
 		t.Errorf("a forged token: %d, want 401", code)

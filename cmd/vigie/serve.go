@@ -198,6 +198,9 @@ type server struct {
 	listener net.Listener
 	ready    atomic.Bool
 	registry *sources.Registry
+	// sandbox takes the posts of networks without a connector (replies,
+	// surveys, campaigns): nothing leaves, tests read what would have.
+	sandbox *desk.Sandbox
 	// sources are run by Run into the intake log (the demo feed, networks).
 	sources []sourceRunner
 	// sinks follow the desk's event log (search, archive).
@@ -372,7 +375,8 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 	if s.registry, err = newSourceRegistry(cfg.Sources, s.intake, logger, s.reg, extra...); err != nil {
 		return nil, err
 	}
-	s.desk.SetReplier(deskReplier{sources: s.registry.Replier(), fallback: desk.NewSandbox()})
+	s.sandbox = desk.NewSandbox()
+	s.desk.SetReplier(deskReplier{sources: s.registry.Replier(), fallback: s.sandbox})
 	s.sources = append(s.sources, func(ctx context.Context) error {
 		return s.registry.Run(ctx, func(ctx context.Context, src listener.Source) error { return s.intake.Pump(ctx, src, logger) })
 	})
