@@ -86,6 +86,9 @@ func (a *applier) mention(md *desk.MentionData, evAt time.Time) error {
 	if err != nil {
 		return fmt.Errorf("save mention: %w", err)
 	}
+	if err := a.campaignReply(m, at); err != nil {
+		return err
+	}
 	for _, k := range linkedProfiles(m.Text) {
 		if k == urlKey(profileURL(m.Source, m.Author.Handle)) {
 			continue // a link to oneself
@@ -175,6 +178,7 @@ func (a *applier) erase(source, authorID string) error {
 		"DELETE FROM surveys WHERE source=? AND author_id=?",
 		"DELETE FROM offers WHERE source=? AND user_id=?",
 		"DELETE FROM outbox WHERE source=? AND author_id=?",
+		"DELETE FROM campaign_recipients WHERE source=? AND author_id=?",
 	} {
 		if _, err := a.tx.ExecContext(a.ctx, q, source, authorID); err != nil {
 			return fmt.Errorf("erase identity: %w", err)

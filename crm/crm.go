@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
 	"github.com/vigie/vigie/desk"
 	"github.com/vigie/vigie/internal/sqlite"
@@ -126,6 +127,29 @@ var migrations = []string{
 	ALTER TABLE surveys ADD COLUMN send_error TEXT NOT NULL DEFAULT '';
 	ALTER TABLE surveys ADD COLUMN sent_at INTEGER;
 	CREATE INDEX surveys_to_send ON surveys(id) WHERE send_status='pending';`,
+	// Outbound campaigns and their recipients (campaign.go).
+	`CREATE TABLE campaigns(
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		name TEXT NOT NULL, segment_id INTEGER NOT NULL,
+		networks TEXT NOT NULL, template TEXT NOT NULL,
+		start_at INTEGER, status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
+		planned_at INTEGER,
+		created_by TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+	CREATE INDEX campaigns_status ON campaigns(status);
+	CREATE TABLE campaign_recipients(
+		id INTEGER PRIMARY KEY,
+		campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+		source TEXT NOT NULL, author_id TEXT NOT NULL,
+		idempotency_key TEXT NOT NULL UNIQUE,
+		reply_to TEXT NOT NULL DEFAULT '', text TEXT NOT NULL DEFAULT '',
+		status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+		attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
+		queued_at INTEGER NOT NULL, sent_at INTEGER, external_id TEXT NOT NULL DEFAULT '',
+		replied_at INTEGER, reply_id TEXT NOT NULL DEFAULT '',
+		UNIQUE(campaign_id, source, author_id));
+	CREATE INDEX campaign_recipients_due ON campaign_recipients(next_at) WHERE status='queued';
+	CREATE INDEX campaign_recipients_person ON campaign_recipients(source, author_id, sent_at);
+	ALTER TABLE outbox ADD COLUMN topic TEXT NOT NULL DEFAULT 'tickets';`,
 }
 
 // CRM holds customer profiles, surveys and segments, derived from the
@@ -141,7 +165,10 @@ type CRM struct {
 	secret  []byte
 
 	sender      SurveySender // nil: surveys are recorded, not sent
-	mu          sync.Mutex   // serialises writes (the follow loop and the API)
+	replier     desk.Replier // posts campaign messages; nil: none are sent
+	limiters    map[string]*rate.Limiter
+	wakeCamp    chan struct{}
+	mu          sync.Mutex // serialises writes (the follow loop and the API)
 	cursor      atomic.Int64
 	wakePublish chan struct{}
 	wakeSurveys chan struct{}
@@ -166,6 +193,11 @@ func Open(ctx context.Context, cfg Config, events EventLog, pub Publisher, logge
 		client:      &http.Client{Timeout: cfg.Export.Timeout},
 		wakePublish: make(chan struct{}, 1),
 		wakeSurveys: make(chan struct{}, 1),
+		wakeCamp:    make(chan struct{}, 1),
+		limiters:    map[string]*rate.Limiter{},
+	}
+	for n, l := range cfg.Campaigns.Networks {
+		c.limiters[n] = rate.NewLimiter(rate.Limit(l.PerHour/3600), l.Burst)
 	}
 	c.sender, _ = pub.(SurveySender)
 	if err := c.load(ctx); err != nil {
@@ -219,6 +251,10 @@ func (c *CRM) Run(ctx context.Context) error {
 	if c.sender != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.runSurveys(ctx) }()
+	}
+	if c.replier != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.runCampaigns(ctx) }()
 	}
 	err := c.follow(ctx)
 	cancel()

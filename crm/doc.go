@@ -41,6 +41,18 @@
 // Exports hold ids only for a person without consent; the consented fields
 // (handles, names, city, interests, influence) only with it.
 //
+// Campaigns. Outbound messages to a segment through the networks that allow
+// them (Config.Campaigns.Networks), posted through a desk.Replier (the
+// connectors' reply path, SetReplier): planned when the campaign starts —
+// per person, the first of its networks where they have a post to answer,
+// people without consent recorded as skipped — then sent by one goroutine
+// within each network's token bucket, after checking consent and the
+// per-person frequency cap again. Each recipient is a row (queued, sent,
+// failed, skipped, cancelled; replied_at when the person answers) with an
+// idempotency key, so that a restart never sends twice. CampaignStep does
+// one round on the CRM's clock; campaign.* events go out on the offers
+// topic.
+//
 // Erasure. A mention.deleted for a post removes that post; one for an
 // account removes the identity and everything derived from it (mentions,
 // tickets, surveys, offers, queued events), and a profile left without

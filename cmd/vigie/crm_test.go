@@ -205,3 +205,70 @@ func TestCRMLinkThroughAPI(t *testing.T) {
 		t.Errorf("unlinking the last identity: %d, want 409", code)
 	}
 }
+
+// TestCampaignThroughAPI: a manager sends a campaign to a segment; it goes
+// out through the connectors' reply path (the sandbox here) to the person
+// who consents and to no one else; her answer counts as a reply.
+func TestCampaignThroughAPI(t *testing.T) {
+	a := startApp(t, t.TempDir())
+	a.ingest(mention("w1", "ana", "Just followed you, love the new trains", nil), mention("w2", "bob", "Following for the deals", nil))
+	var ana, bob crm.Profile
+	eventually(t, "both profiles", func() bool {
+		return a.do("GET", "/api/v1/profiles/by-identity/mastodon/ana", "", nil, &ana) == http.StatusOK &&
+			a.do("GET", "/api/v1/profiles/by-identity/mastodon/bob", "", nil, &bob) == http.StatusOK
+	})
+	if code := a.do("PUT", fmt.Sprintf("/api/v1/profiles/%d/consent", ana.ID), "application/json", []byte(`{"granted":true,"proof":"newsletter form"}`), nil); code != http.StatusOK {
+		t.Fatalf("consent: %d", code)
+	}
+	var seg crm.Segment
+	if code := a.do("POST", "/api/v1/segments", "application/json", []byte(`{"name":"new followers","filter":{}}`), &seg); code != http.StatusCreated {
+		t.Fatalf("segment: %d", code)
+	}
+	var cp crm.Campaign
+	body := fmt.Sprintf(`{"name":"welcome","segment_id":%d,"networks":["mastodon"],"template":"Welcome {name}! Here is 10%% off: WELCOME10"}`, seg.ID)
+	if code := a.do("POST", "/api/v1/crm/campaigns", "application/json", []byte(body), &cp); code != http.StatusCreated || cp.Status != crm.CampaignDraft {
+		t.Fatalf("create: %d %+v", code, cp)
+	}
+	bad := fmt.Sprintf(`{"name":"rss","segment_id":%d,"networks":["rss"],"template":"hi"}`, seg.ID)
+	if code := a.do("POST", "/api/v1/crm/campaigns", "application/json", []byte(bad), nil); code != http.StatusBadRequest {
+		t.Errorf("a campaign on RSS: %d, want 400", code)
+	}
+	if code := a.do("POST", fmt.Sprintf("/api/v1/crm/campaigns/%d/start", cp.ID), "", nil, &cp); code != http.StatusOK {
+		t.Fatalf("start: %d", code)
+	}
+	eventually(t, "the campaign done", func() bool {
+		a.do("GET", fmt.Sprintf("/api/v1/crm/campaigns/%d", cp.ID), "", nil, &cp)
+		return cp.Status == crm.CampaignDone
+	})
+	if cp.Stats.Sent != 1 || cp.Stats.SkippedBy[crm.SkipNoConsent] != 1 {
+		t.Fatalf("stats %+v", cp.Stats)
+	}
+	var posted []desk.Reply
+	for _, p := range a.srv.sandbox.Posts() {
+		if p.InReplyTo == "w2" {
+			t.Errorf("bob, without consent, got %+v", p)
+		}
+		if p.InReplyTo == "w1" && p.Text == "Welcome @ana@social.example! Here is 10% off: WELCOME10" {
+			posted = append(posted, p)
+		}
+	}
+	if len(posted) != 1 {
+		t.Fatalf("campaign posts to ana: %+v", a.srv.sandbox.Posts())
+	}
+	var sent crm.RecipientPage
+	a.do("GET", fmt.Sprintf("/api/v1/crm/campaigns/%d/recipients?status=sent", cp.ID), "", nil, &sent)
+	if len(sent.Recipients) != 1 || sent.Recipients[0].AuthorID != "ana" || sent.Recipients[0].ExternalID == "" {
+		t.Fatalf("sent %+v", sent)
+	}
+	a.ingest(mention("w3", "ana", "Thanks, booked!", map[string]any{"reply_to": sent.Recipients[0].ExternalID, "created_at": time.Now().UTC().Format(time.RFC3339)}))
+	eventually(t, "the reply counted", func() bool {
+		a.do("GET", fmt.Sprintf("/api/v1/crm/campaigns/%d", cp.ID), "", nil, &cp)
+		return cp.Stats.Replied == 1
+	})
+	var list struct {
+		Campaigns []crm.Campaign `json:"campaigns"`
+	}
+	if code := a.do("GET", "/api/v1/crm/campaigns", "", nil, &list); code != http.StatusOK || len(list.Campaigns) != 1 {
+		t.Errorf("list: %d %+v", code, list)
+	}
+}

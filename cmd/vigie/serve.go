@@ -377,6 +377,8 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 	}
 	s.sandbox = desk.NewSandbox()
 	s.desk.SetReplier(deskReplier{sources: s.registry.Replier(), fallback: s.sandbox})
+	// Campaign messages take the same path as the agents' replies.
+	s.crm.SetReplier(deskReplier{sources: s.registry.Replier(), fallback: s.sandbox})
 	s.sources = append(s.sources, func(ctx context.Context) error {
 		return s.registry.Run(ctx, func(ctx context.Context, src listener.Source) error { return s.intake.Pump(ctx, src, logger) })
 	})
