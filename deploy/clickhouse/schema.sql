@@ -66,3 +66,19 @@ CREATE TABLE IF NOT EXISTS archive_cursor (
     written_at DateTime
 ) ENGINE = ReplacingMergeTree
 ORDER BY name;
+
+-- Migration 2
+
+CREATE TABLE IF NOT EXISTS csat_ratings (
+    event_id  Int64,
+    ticket_id Int64,
+    survey_id Int64,
+    queue     String,
+    agent     String,
+    source    String,
+    rating    UInt8,
+    rated_at  DateTime,
+    rated_ms  Int64
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(rated_at)
+ORDER BY (rated_at, ticket_id);
