@@ -34,6 +34,10 @@ type Config struct {
 	// Campaigns configures outbound campaigns (networks allowed and their
 	// rate limits, frequency caps, reply tracking).
 	Campaigns CampaignConfig
+	// BrandFollowers is the follower count of the brand's account on each
+	// network, the denominator of the interaction rate (Engagement). A
+	// network without one has interactions but no rate.
+	BrandFollowers map[string]int64
 	// Now is the clock of expiries and "last N days" filters (default
 	// time.Now); tests replaying old data set it.
 	Now func() time.Time
@@ -168,6 +172,11 @@ func (c *Config) Validate() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	for n, f := range c.BrandFollowers {
+		if f < 0 {
+			return fmt.Errorf("crm: brand_followers of %q: %d must not be negative", n, f)
+		}
+	}
 	return c.Campaigns.validate()
 }
 
@@ -200,7 +209,8 @@ type fileConfig struct {
 		SecretFile string        `yaml:"secret_file"`
 		Timeout    time.Duration `yaml:"timeout"`
 	} `yaml:"export"`
-	Campaigns CampaignConfig `yaml:"campaigns"`
+	Campaigns      CampaignConfig   `yaml:"campaigns"`
+	BrandFollowers map[string]int64 `yaml:"brand_followers"`
 }
 
 // LoadConfig reads the CRM's configuration file (YAML):
@@ -217,6 +227,7 @@ type fileConfig struct {
 //	  frequency_cap: 1        # messages per person per window
 //	  frequency_window: 168h
 //	  reply_window: 72h
+//	brand_followers: {mastodon: 12000, bluesky: 3400}  # the interaction rate's denominators
 //
 // Unknown fields are errors. Path is left for the caller to set; the
 // result is not validated yet (Open does it).
@@ -231,7 +242,8 @@ func LoadConfig(path string) (Config, error) {
 	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, fmt.Errorf("crm config %s: %w", path, err)
 	}
-	c := Config{Surveys: fc.Surveys, SurveyTTL: fc.SurveyTTL, Export: ExportConfig{URL: fc.Export.URL, Timeout: fc.Export.Timeout}, Campaigns: fc.Campaigns}
+	c := Config{Surveys: fc.Surveys, SurveyTTL: fc.SurveyTTL, Export: ExportConfig{URL: fc.Export.URL, Timeout: fc.Export.Timeout}, Campaigns: fc.Campaigns,
+		BrandFollowers: fc.BrandFollowers}
 	if fc.Export.SecretFile != "" {
 		b, err := os.ReadFile(fc.Export.SecretFile)
 		if err != nil {

@@ -150,6 +150,16 @@ var migrations = []string{
 	CREATE INDEX campaign_recipients_due ON campaign_recipients(next_at) WHERE status='queued';
 	CREATE INDEX campaign_recipients_person ON campaign_recipients(source, author_id, sent_at);
 	ALTER TABLE outbox ADD COLUMN topic TEXT NOT NULL DEFAULT 'tickets';`,
+	// Engagement: the brand's own posts (replies delivered) and the post
+	// each mention answers (engagement.go).
+	`CREATE TABLE brand_posts(
+		source TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, ticket_id INTEGER NOT NULL,
+		PRIMARY KEY(source, id)) WITHOUT ROWID;
+	CREATE INDEX brand_posts_ticket ON brand_posts(ticket_id);
+	ALTER TABLE mentions ADD COLUMN reply_to TEXT NOT NULL DEFAULT '';
+	CREATE INDEX mentions_at ON mentions(at);
+	CREATE INDEX identities_first_seen ON identities(first_seen);
+	CREATE INDEX campaign_recipients_external ON campaign_recipients(source, external_id) WHERE external_id != '';`,
 }
 
 // CRM holds customer profiles, surveys and segments, derived from the

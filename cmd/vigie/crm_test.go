@@ -129,6 +129,23 @@ survey_ttl: 24h
 	if len(rep.Buckets) != 1 || rep.Buckets[0].Responses != 1 || *rep.Buckets[0].Score != 1 || *rep.Buckets[0].ResponseRate != 1 {
 		t.Errorf("csat report %+v", rep)
 	}
+	// The answer reaches the archive: CSAT over time in GET /kpis.
+	eventually(t, "CSAT in the KPIs", func() bool {
+		var k struct {
+			Buckets []struct {
+				Key           string   `json:"key"`
+				CSATResponses int64    `json:"csat_responses"`
+				CSATScore     *float64 `json:"csat_score"`
+			} `json:"buckets"`
+		}
+		a.do("GET", "/api/v1/kpis?by=agent&interval=1d", "", nil, &k)
+		for _, b := range k.Buckets {
+			if b.CSATResponses == 1 && b.CSATScore != nil && *b.CSATScore == 1 && b.Key != "" {
+				return true
+			}
+		}
+		return false
+	})
 	var p crm.Profile
 	if code := a.do("GET", "/api/v1/profiles/by-identity/mastodon/ana", "", nil, &p); code != http.StatusOK {
 		t.Fatalf("profile: %d", code)
@@ -270,5 +287,59 @@ func TestCampaignThroughAPI(t *testing.T) {
 	}
 	if code := a.do("GET", "/api/v1/crm/campaigns", "", nil, &list); code != http.StatusOK || len(list.Campaigns) != 1 {
 		t.Errorf("list: %d %+v", code, list)
+	}
+}
+
+// TestKPIEngagement: GET /kpis carries the engagement KPIs beside the
+// archive's buckets: the customer's answer to the brand's delivered reply
+// is an interaction, per follower of the brand's account; the customer,
+// unknown to the CRM, is a new prospect.
+func TestKPIEngagement(t *testing.T) {
+	data := t.TempDir()
+	cfgPath := filepath.Join(data, "crm.yaml")
+	if err := os.WriteFile(cfgPath, []byte("brand_followers: {mastodon: 500}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, data, func(c *serveConfig) { c.CRMConfig = cfgPath })
+	now := time.Now().UTC()
+	a.ingest(mention("e1", "ana", "Is the night train running?", map[string]any{"created_at": now.Add(-time.Minute).Format(time.RFC3339)}))
+	var page desk.Page
+	eventually(t, "the ticket", func() bool {
+		a.do("GET", "/api/v1/tickets?author=mastodon/ana", "", nil, &page)
+		return len(page.Tickets) == 1
+	})
+	id := page.Tickets[0].ID
+	if code := a.do("POST", fmt.Sprintf("/api/v1/tickets/%d/reply", id), "application/json", []byte(`{"text":"Yes, at 22:10."}`), nil); code != http.StatusAccepted {
+		t.Fatalf("reply: %d", code)
+	}
+	var brandPost string
+	eventually(t, "the reply delivered", func() bool {
+		var tk desk.Ticket
+		a.do("GET", fmt.Sprintf("/api/v1/tickets/%d", id), "", nil, &tk)
+		for _, m := range tk.Messages {
+			if m.Direction == desk.Outbound && m.Delivery == desk.DeliverySent {
+				brandPost = m.NativeID
+			}
+		}
+		return brandPost != ""
+	})
+	a.ingest(mention("e2", "ana", "Great, thanks!", map[string]any{"reply_to": brandPost, "created_at": now.Format(time.RFC3339)}))
+	type kpis struct {
+		Buckets    []json.RawMessage `json:"buckets"`
+		Engagement struct {
+			Buckets []crm.EngagementBucket `json:"buckets"`
+		} `json:"engagement"`
+	}
+	var got kpis
+	q := fmt.Sprintf("/api/v1/kpis?from=%d&to=%d&interval=1d", now.Add(-time.Hour).Unix(), now.Add(time.Hour).Unix())
+	eventually(t, "one interaction", func() bool {
+		if code := a.do("GET", q, "", nil, &got); code != http.StatusOK {
+			t.Fatalf("kpis: %d", code)
+		}
+		return len(got.Engagement.Buckets) == 1 && got.Engagement.Buckets[0].Interactions == 1 && len(got.Buckets) > 0
+	})
+	b := got.Engagement.Buckets[0]
+	if b.BrandFollowers == nil || *b.BrandFollowers != 500 || b.InteractionRate == nil || *b.InteractionRate != 1.0/500 || b.NewProspects != 1 {
+		t.Errorf("engagement %+v", b)
 	}
 }

@@ -295,7 +295,16 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 		c, err := store.Cursor(context.Background())
 		return err == nil && c >= seq
 	}})
-	if s.kpis, err = archive.NewHandler(store, archive.HandlerConfig{}); err != nil {
+	// The CRM's engagement KPIs ride along in GET /kpis (s.crm is opened
+	// below, before any request).
+	engagement := func(ctx context.Context, q archive.Query) (any, error) {
+		b, err := s.crm.Engagement(ctx, q.From, q.To, q.Interval, q.By == archive.BySource)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"buckets": b}, nil
+	}
+	if s.kpis, err = archive.NewHandler(store, archive.HandlerConfig{Engagement: engagement}); err != nil {
 		return nil, err
 	}
 
