@@ -720,6 +720,14 @@ func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]int6
 // their share of campaign messages, or the network's bucket is empty
 // (throttled is then told when a token comes).
 func (c *CRM) sendOne(ctx context.Context, d due, now time.Time, throttled func(time.Time)) error {
+	// A pause or a cancel since the batch was read stops it here.
+	var status string
+	if err := c.db.R.QueryRowContext(ctx, "SELECT status FROM campaigns WHERE id=?", d.campaignID).Scan(&status); err != nil {
+		return fmt.Errorf("read campaign %d: %w", d.campaignID, err)
+	}
+	if CampaignStatus(status) != CampaignRunning {
+		return nil
+	}
 	// Consent and frequency cap, as they are now: consent can be withdrawn
 	// and another campaign can have reached the person since planning.
 	var profileID int64

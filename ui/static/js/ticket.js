@@ -282,7 +282,8 @@ export function TicketView({ id, session, perms, live, now }) {
 }
 
 function Message({ m }) {
-  const who = m.direction === 'in' ? authorLabel(m.author) : m.agent;
+  // A message from no person: a rule's acknowledgement, a CSAT survey.
+  const who = m.direction === 'in' ? authorLabel(m.author) : m.agent || t('ticket.automatic');
   const e = m.enrichment;
   return html`<li class=${'msg ' + m.direction} data-direction=${m.direction}>
     <div class="msg-head">
