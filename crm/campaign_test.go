@@ -161,11 +161,30 @@ func TestCampaignConsentCapThrottle(t *testing.T) {
 	if n := len(rec.posts()); n != 3 {
 		t.Errorf("%d posts in all, want 3", n)
 	}
-	// A week later the cap has room again.
+	// A week later the cap has room again; a welcome campaign to the
+	// newcomers of the last two days greets only kim, new today.
 	e.clock.Add(7 * 24 * time.Hour)
+	e.feed(post{source: "mastodon", id: "m-kim", author: "kim", name: "Kim Ode", queue: "support"})
+	yes := true
+	if _, err := e.crm.SetConsent(e.ctx, e.profileOf("mastodon", "kim").ID, ConsentRequest{Granted: &yes}, "mgr"); err != nil {
+		t.Fatal(err)
+	}
+	newcomers, err := e.crm.SaveSegment(e.ctx, Segment{Name: "newcomers", Filter: Filter{NewWithinDays: 2}}, "mgr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	welcome := e.startCampaign(newcomers.ID, "welcome newcomers")
+	e.step()
+	if got := e.campaign(welcome.ID); got.Stats.Recipients != 1 || got.Stats.Sent != 1 {
+		t.Fatalf("welcome campaign %+v", got.Stats)
+	}
+	if last := rec.posts()[len(rec.posts())-1]; last.InReplyTo != "m-kim" || last.Text != "Welcome Kim Ode! 10% off with WELCOME10" {
+		t.Errorf("welcome message %+v", last)
+	}
+	e.clock.Add(time.Hour)
 	third := e.startCampaign(seg, "a week later")
 	e.step()
-	if got := e.campaign(third.ID); got.Stats.Sent != 2 || got.Stats.Queued != 1 {
+	if got := e.campaign(third.ID); got.Stats.Sent != 2 || got.Stats.Queued != 2 { // ana, eve, zoe, kim: the bucket holds 2
 		t.Errorf("a week later: %+v", got.Stats)
 	}
 
@@ -179,13 +198,13 @@ func TestCampaignConsentCapThrottle(t *testing.T) {
 	for _, ev := range evs {
 		kinds[ev.Type]++
 	}
-	if kinds[EventCampaignStarted] != 3 || kinds[EventCampaignFinished] != 2 {
+	if kinds[EventCampaignStarted] != 4 || kinds[EventCampaignFinished] != 3 {
 		t.Errorf("campaign events %v", kinds)
 	}
 
 	// An erasure takes the person out of every campaign's record.
 	e.erase("mastodon", "ana")
-	for _, id := range []int64{cp.ID, second.ID, third.ID} {
+	for _, id := range []int64{cp.ID, second.ID, welcome.ID, third.ID} {
 		page, err := e.crm.Recipients(e.ctx, id, "", 500, "")
 		if err != nil {
 			t.Fatal(err)
