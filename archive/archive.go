@@ -56,7 +56,8 @@ const (
 	// BySource keys tickets and mentions by network.
 	BySource Dimension = "source"
 	// ByAgent keys tickets by the agent who sent the first human reply (""
-	// when none yet). Mentions have no agent: mention measures are zero.
+	// when none yet), and survey answers by the ticket's assignee when it
+	// was resolved. Mentions have no agent: mention measures are zero.
 	ByAgent Dimension = "agent"
 )
 
@@ -134,4 +135,8 @@ type Bucket struct {
 	SLAHits                 int64    `json:"sla_hits"`
 	SLAMisses               int64    `json:"sla_misses"`
 	SLAHitRate              *float64 `json:"sla_hit_rate"`
+
+	CSATResponses int64    `json:"csat_responses"`
+	CSATPositive  int64    `json:"csat_positive"`
+	CSATScore     *float64 `json:"csat_score"`
 }

@@ -103,6 +103,21 @@ ORDER BY name`,
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(at)
 ORDER BY seq`,
+}, {
+	// 3: CSAT survey answers (csat.rated), one per ticket.
+	`CREATE TABLE IF NOT EXISTS csat_ratings (
+    event_id  Int64,
+    ticket_id Int64,
+    survey_id Int64,
+    queue     String,
+    agent     String,
+    source    String,
+    rating    UInt8,
+    rated_at  DateTime,
+    rated_ms  Int64
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(rated_at)
+ORDER BY (rated_at, ticket_id)`,
 }}
 
 // schemaMigrationsTable records applied migrations.
@@ -233,6 +248,9 @@ func (c *ClickHouse) Write(ctx context.Context, batch []desk.Event, cursor int64
 		if err := c.insertDesk(ctx, s.desk); err != nil {
 			return err
 		}
+		if err := c.insertCSAT(ctx, s.csat); err != nil {
+			return err
+		}
 		if err := c.erase(ctx, s.deletes); err != nil {
 			return err
 		}
@@ -313,6 +331,27 @@ func (c *ClickHouse) insertDesk(ctx context.Context, rows []deskRow) error {
 	}
 	if err := b.Send(); err != nil {
 		return fmt.Errorf("insert %d desk events into ClickHouse: %w", len(rows), err)
+	}
+	return nil
+}
+
+func (c *ClickHouse) insertCSAT(ctx context.Context, rows []csatRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	b, err := c.conn.PrepareBatch(ctx, `INSERT INTO csat_ratings (event_id, ticket_id, survey_id, queue, agent, source, rating, rated_at, rated_ms)`)
+	if err != nil {
+		return fmt.Errorf("prepare ClickHouse survey answer insert: %w", err)
+	}
+	defer b.Abort()
+	for i := range rows {
+		r := &rows[i]
+		if err := b.Append(r.EventID, r.TicketID, r.SurveyID, r.Queue, r.Agent, r.Source, r.Rating, sec(r.RatedMS), r.RatedMS); err != nil {
+			return fmt.Errorf("append survey answer of ticket %d: %w", r.TicketID, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("insert %d survey answers into ClickHouse: %w", len(rows), err)
 	}
 	return nil
 }
@@ -399,6 +438,32 @@ func (c *ClickHouse) KPIs(ctx context.Context, q Query) ([]Bucket, error) {
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("read ClickHouse mention KPIs: %w", err)
 		}
+	}
+
+	// Survey answers: one per ticket, however often a retry wrote it. The
+	// first answer's rating counts, as the embedded store keeps the first.
+	crows, err := c.conn.Query(ctx, `SELECT b, k, count(), countIf(r >= 4) FROM (
+			SELECT ticket_id, intDiv(min(rated_ms) - ?, ?) AS b, argMin(`+csatKey[q.By]+`, event_id) AS k, argMin(rating, event_id) AS r
+			FROM csat_ratings
+			WHERE rated_at >= toDateTime(?) AND rated_at <= toDateTime(?) AND rated_ms >= ? AND rated_ms < ?
+			GROUP BY ticket_id)
+		GROUP BY b, k`, w.from, w.step, fromS, toS, w.from, w.to)
+	if err != nil {
+		return nil, fmt.Errorf("query ClickHouse CSAT KPIs: %w", err)
+	}
+	for crows.Next() {
+		var b int64
+		var k string
+		var n, pos uint64
+		if err := crows.Scan(&b, &k, &n, &pos); err != nil {
+			crows.Close()
+			return nil, fmt.Errorf("read ClickHouse CSAT KPIs: %w", err)
+		}
+		a.addCSAT(b, k, int64(n), int64(pos))
+	}
+	crows.Close()
+	if err := crows.Err(); err != nil {
+		return nil, fmt.Errorf("read ClickHouse CSAT KPIs: %w", err)
 	}
 
 	// target: the queue's SLA target in ms. transform() needs non-empty

@@ -81,6 +81,19 @@ CREATE TABLE audit (
 	prev_hash  TEXT    NOT NULL,
 	hash       TEXT    NOT NULL
 );
+`, `
+-- 3: CSAT survey answers (csat.rated), one per ticket.
+CREATE TABLE csat (
+	ticket_id INTEGER PRIMARY KEY,
+	event_id  INTEGER NOT NULL,
+	survey_id INTEGER NOT NULL,
+	queue     TEXT    NOT NULL,
+	agent     TEXT    NOT NULL,
+	source    TEXT    NOT NULL,
+	rating    INTEGER NOT NULL,
+	rated_ms  INTEGER NOT NULL
+);
+CREATE INDEX csat_rated ON csat (rated_ms);
 `}
 
 // Embedded is the archive in a SQLite file of the data directory: the
@@ -178,6 +191,14 @@ func (e *Embedded) writeSegment(ctx context.Context, tx *sql.Tx, s *segment) err
 	if len(s.desk) > 0 {
 		if err := e.foldTickets(ctx, tx, s.desk); err != nil {
 			return err
+		}
+	}
+	for i := range s.csat {
+		r := &s.csat[i]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO csat (ticket_id, event_id, survey_id, queue, agent, source, rating, rated_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ticket_id) DO NOTHING`,
+			r.TicketID, r.EventID, r.SurveyID, r.Queue, r.Agent, r.Source, r.Rating, r.RatedMS); err != nil {
+			return fmt.Errorf("insert survey answer of ticket %d: %w", r.TicketID, err)
 		}
 	}
 	for _, d := range s.deletes {
@@ -293,6 +314,26 @@ func (e *Embedded) KPIs(ctx context.Context, q Query) ([]Bucket, error) {
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("read mention KPIs: %w", err)
 		}
+	}
+	crows, err := e.db.R.QueryContext(ctx, `SELECT (rated_ms - ?) / ? AS b, `+csatKey[q.By]+` AS k, count(*), sum(rating >= 4)
+		FROM csat WHERE rated_ms >= ? AND rated_ms < ? GROUP BY b, k`, w.from, w.step, w.from, w.to)
+	if err != nil {
+		return nil, fmt.Errorf("query CSAT KPIs: %w", err)
+	}
+	for crows.Next() {
+		var b, n, pos int64
+		var k string
+		if err := crows.Scan(&b, &k, &n, &pos); err != nil {
+			crows.Close()
+			return nil, fmt.Errorf("read CSAT KPIs: %w", err)
+		}
+		a.addCSAT(b, k, n, pos)
+	}
+	if err := crows.Close(); err != nil {
+		return nil, fmt.Errorf("read CSAT KPIs: %w", err)
+	}
+	if err := crows.Err(); err != nil {
+		return nil, fmt.Errorf("read CSAT KPIs: %w", err)
 	}
 	rows, err := e.db.R.QueryContext(ctx, `SELECT `+ticketColumns+` FROM tickets
 		WHERE created_ms >= ? AND created_ms < ?`, w.from, w.to)

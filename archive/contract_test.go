@@ -67,6 +67,20 @@ func kpiCases() []kpiCase {
 		e.mention(tb, mention{id: "m9", author: "ana", queue: "care", label: "negative", received: at(24 * hour)})
 	}
 
+	csat := func(tb testing.TB, e *events) {
+		rate := func(ticket int64, queue, agent string, rating int, when time.Time) {
+			e.add(tb, EventCSATRated, when, map[string]any{"survey_id": ticket + 100, "ticket_id": ticket, "queue": queue, "agent": agent,
+				"source": "mastodon", "author_id": "someone", "rating": rating, "comment": "not archived", "rated_at": when})
+		}
+		rate(1, "care", "alice", 5, at(10*time.Minute))
+		rate(2, "care", "bob", 2, at(20*time.Minute))
+		rate(3, "vip", "alice", 4, at(70*time.Minute))
+		rate(1, "care", "alice", 5, at(10*time.Minute)) // the same answer published again
+		rate(4, "care", "alice", 1, at(-time.Minute))   // before the range
+		// An answer wiped by an erasure before the archive read it.
+		e.add(tb, EventCSATRated, at(30*time.Minute), map[string]any{})
+	}
+
 	return []kpiCase{
 		{
 			name:   "mentions, net sentiment and share of voice",
@@ -164,6 +178,24 @@ func kpiCases() []kpiCase {
 			},
 			query: day,
 			want:  []Bucket{{Start: t0, Mentions: 3, Positive: 1, Negative: 2, NetSentiment: f64(-1.0 / 3), ShareOfVoice: f64(1)}},
+		},
+		{
+			name:   "CSAT by queue over time",
+			events: csat,
+			query:  with(day, func(q *Query) { q.By = ByQueue }),
+			want: []Bucket{
+				{Start: t0, Key: "care", CSATResponses: 2, CSATPositive: 1, CSATScore: f64(0.5)},
+				{Start: at(hour), Key: "vip", CSATResponses: 1, CSATPositive: 1, CSATScore: f64(1)},
+			},
+		},
+		{
+			name:   "CSAT by agent",
+			events: csat,
+			query:  with(day, func(q *Query) { q.By = ByAgent; q.Interval = 24 * hour }),
+			want: []Bucket{
+				{Start: t0, Key: "alice", CSATResponses: 2, CSATPositive: 2, CSATScore: f64(1)},
+				{Start: t0, Key: "bob", CSATResponses: 1, CSATScore: f64(0)},
+			},
 		},
 		{
 			name:   "nothing in range",
@@ -315,6 +347,13 @@ func historyFrom(tb testing.TB, r *rand.Rand, seq int64, firstID, tickets int, s
 			continue // dropped: no ticket
 		}
 		e.created(tb, int64(i), q, src, clock)
+		if i%3 == 0 {
+			// A survey answer (without drawing from r, so that the rest of
+			// the history stays what it was).
+			when := clock.Add(time.Duration(i%90) * time.Minute)
+			e.add(tb, EventCSATRated, when, map[string]any{"survey_id": i, "ticket_id": i, "queue": q, "agent": agents[i%len(agents)],
+				"source": src, "author_id": "someone", "rating": i%5 + 1, "rated_at": when})
+		}
 		for k := 0; k < r.IntN(5); k++ {
 			later = append(later, pending{int64(i), clock.Add(time.Duration(r.IntN(6*3600)) * time.Second), r.IntN(6)})
 		}

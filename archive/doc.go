@@ -69,6 +69,12 @@
 //     target is not yet counted; one resolved without a reply before its
 //     target is not an SLA case. sla_hit_rate = hits / (hits + misses), null
 //     when both are zero. Business hours and pauses are not modelled yet.
+//   - csat_responses, csat_positive, csat_score: answers to satisfaction
+//     surveys (the CRM's csat.rated events) given in the bucket, one per
+//     ticket; positive are ratings of 4 or 5; csat_score = positive /
+//     responses, null without answers. Keyed by the queue, network and agent
+//     (the assignee at resolution) the answer names. The archive keeps no
+//     customer content of them (no author, no comment).
 //   - by=queue keys tickets by their latest queue and mentions by the queue
 //     the router chose; by=source by network; by=agent keys tickets by the
 //     agent of the first human reply ("" when none) and has no mention

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,6 +20,11 @@ type HandlerConfig struct {
 	DefaultRange time.Duration
 	// Now returns the current time (default time.Now); tests pin it.
 	Now func() time.Time
+	// Engagement, when set, adds the engagement KPIs kept outside the
+	// archive (the CRM's: interaction rate, new prospects) to the response,
+	// under "engagement", for the same query. It must not fail on a valid
+	// query but for a broken store.
+	Engagement func(ctx context.Context, q Query) (any, error)
 }
 
 // Handler serves the KPIs over HTTP.
@@ -56,6 +62,8 @@ type KPIResponse struct {
 	IntervalSeconds int64     `json:"interval_seconds"`
 	By              Dimension `json:"by"`
 	Buckets         []Bucket  `json:"buckets"`
+	// Engagement is HandlerConfig.Engagement's answer, absent without it.
+	Engagement any `json:"engagement,omitempty"`
 }
 
 // Register mounts GET /kpis on g (the /api/v1 group):
@@ -84,8 +92,14 @@ func (h *Handler) get(c echo.Context) error {
 	if buckets == nil {
 		buckets = []Bucket{}
 	}
-	return c.JSON(http.StatusOK, KPIResponse{From: q.From.UTC(), To: q.To.UTC(),
-		IntervalSeconds: int64(q.Interval / time.Second), By: q.By, Buckets: buckets})
+	resp := KPIResponse{From: q.From.UTC(), To: q.To.UTC(),
+		IntervalSeconds: int64(q.Interval / time.Second), By: q.By, Buckets: buckets}
+	if h.cfg.Engagement != nil {
+		if resp.Engagement, err = h.cfg.Engagement(c.Request().Context(), q); err != nil {
+			return fmt.Errorf("compute engagement KPIs: %w", err)
+		}
+	}
+	return c.JSON(http.StatusOK, resp)
 }
 
 // parse reads and validates the query parameters.

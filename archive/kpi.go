@@ -119,6 +119,7 @@ func (b *Bucket) finish() {
 	}
 	b.ShareOfVoice = ratio(b.Mentions-b.CompetitorMentions, b.Mentions)
 	b.SLAHitRate = ratio(b.SLAHits, b.SLAHits+b.SLAMisses)
+	b.CSATScore = ratio(b.CSATPositive, b.CSATResponses)
 }
 
 // ticketFact is what the KPIs need of one ticket, folded from its events.
@@ -250,6 +251,16 @@ func (a *aggregator) addMentions(index int64, key string, mentions, positive, ne
 	b.Negative += negative
 	b.CompetitorMentions += competitor
 }
+
+// addCSAT adds the survey answers of one bucket and key.
+func (a *aggregator) addCSAT(index int64, key string, responses, positive int64) {
+	b := a.bucket(bucketKey{index, key})
+	b.CSATResponses += responses
+	b.CSATPositive += positive
+}
+
+// csatKey is the column survey answers are keyed by, per dimension.
+var csatKey = map[Dimension]string{ByNone: `''`, ByQueue: `queue`, BySource: `source`, ByAgent: `agent`}
 
 func (a *aggregator) addTicket(f *ticketFact) {
 	if f.CreatedMS < a.w.from || f.CreatedMS >= a.w.to {

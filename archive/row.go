@@ -3,6 +3,7 @@ package archive
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/vigie/vigie/desk"
 	"github.com/vigie/vigie/internal/jsonx"
@@ -56,6 +57,36 @@ type deskRow struct {
 	Status   string
 }
 
+// EventCSATRated is the CRM's csat.rated event: a customer's answer to a
+// satisfaction survey, published through the desk's log. The archive reads
+// it by name (it follows the desk, not the CRM).
+const EventCSATRated desk.EventType = "csat.rated"
+
+// csatData is what the archive reads of a csat.rated event. The event also
+// names the customer and may hold their comment: neither is archived.
+type csatData struct {
+	TicketID int64     `json:"ticket_id"`
+	SurveyID int64     `json:"survey_id"`
+	Queue    string    `json:"queue"`
+	Agent    string    `json:"agent"`
+	Source   string    `json:"source"`
+	Rating   int       `json:"rating"`
+	RatedAt  time.Time `json:"rated_at"`
+}
+
+// csatRow is one survey answer, as archived: one per ticket (a ticket gets
+// one survey), with no customer content.
+type csatRow struct {
+	EventID  int64
+	TicketID int64
+	SurveyID int64
+	Queue    string
+	Agent    string
+	Source   string
+	Rating   uint8
+	RatedMS  int64
+}
+
 // humanReply reports whether the event is a reply written by a person, the
 // only kind that counts as a response: automatic replies have no actor.
 func (r *deskRow) humanReply() bool { return r.Change == desk.ChangeReplied && r.Agent != "" }
@@ -85,6 +116,7 @@ type rows struct {
 type segment struct {
 	mentions []mentionRow
 	desk     []deskRow
+	csat     []csatRow
 	deletes  []deletion
 }
 
@@ -112,7 +144,7 @@ func (s *segment) erases(m *mentionRow) bool {
 }
 
 func (s *segment) empty() bool {
-	return len(s.mentions) == 0 && len(s.desk) == 0 && len(s.deletes) == 0
+	return len(s.mentions) == 0 && len(s.desk) == 0 && len(s.csat) == 0 && len(s.deletes) == 0
 }
 
 // decode turns a batch of events into rows. Events the archive does not
@@ -155,6 +187,26 @@ func decode(batch []desk.Event) rows {
 			}
 			// Desk rows hold no personal data: deletions never touch them.
 			cur.desk = append(cur.desk, deskRowOf(ev, &d))
+		case EventCSATRated:
+			var d csatData
+			if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
+				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
+				continue
+			}
+			if d.TicketID == 0 && d.Rating == 0 {
+				continue // wiped by an erasure before the archive read it
+			}
+			if d.TicketID == 0 || d.Rating < 1 || d.Rating > 5 {
+				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("%s event %d: needs a ticket id and a rating from 1 to 5", ev.Type, ev.Seq)})
+				continue
+			}
+			rated := d.RatedAt
+			if rated.IsZero() {
+				rated = ev.At
+			}
+			// Survey answers hold no personal data: deletions never touch them.
+			cur.csat = append(cur.csat, csatRow{EventID: ev.Seq, TicketID: d.TicketID, SurveyID: d.SurveyID, Queue: d.Queue,
+				Agent: d.Agent, Source: d.Source, Rating: uint8(d.Rating), RatedMS: ms(rated)})
 		case desk.EventMentionDeleted:
 			var d desk.DeletedData
 			if err := jsonx.Unmarshal(ev.Data, &d); err != nil {

@@ -79,12 +79,16 @@ func (a *applier) mention(md *desk.MentionData, evAt time.Time) error {
 		return err
 	}
 	tags, _ := json.Marshal(nonNil(md.Decision.Tags))
-	_, err := a.exec(`INSERT INTO mentions(source, id, author_id, at, ticket_id, queue, sentiment, intent, tags, text, url) VALUES(?,?,?,?,?,?,?,?,?,?,?)
+	_, err := a.exec(`INSERT INTO mentions(source, id, author_id, at, ticket_id, queue, sentiment, intent, tags, text, url, reply_to) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(source, id) DO UPDATE SET ticket_id=CASE WHEN excluded.ticket_id != 0 THEN excluded.ticket_id ELSE ticket_id END,
-		queue=excluded.queue, sentiment=excluded.sentiment, intent=excluded.intent, tags=excluded.tags, text=excluded.text, url=excluded.url`,
-		m.Source, m.ID, m.Author.ID, at.UnixNano(), md.TicketID, md.Decision.Queue, md.Enrichment.Sentiment, md.Enrichment.Intent, tags, m.Text, m.URL)
+		queue=excluded.queue, sentiment=excluded.sentiment, intent=excluded.intent, tags=excluded.tags, text=excluded.text, url=excluded.url,
+		reply_to=excluded.reply_to`,
+		m.Source, m.ID, m.Author.ID, at.UnixNano(), md.TicketID, md.Decision.Queue, md.Enrichment.Sentiment, md.Enrichment.Intent, tags, m.Text, m.URL, m.ReplyTo)
 	if err != nil {
 		return fmt.Errorf("save mention: %w", err)
+	}
+	if err := a.campaignReply(m, at); err != nil {
+		return err
 	}
 	for _, k := range linkedProfiles(m.Text) {
 		if k == urlKey(profileURL(m.Source, m.Author.Handle)) {
@@ -120,6 +124,12 @@ func (a *applier) ticket(td *desk.TicketData, evAt time.Time) error {
 		t.ID, t.Source, t.Author.ID, t.Queue, string(t.Status), t.Assignee, t.Conversation, t.CreatedAt.UnixNano(), nanos(t.FirstResponseAt), nanos(t.ResolvedAt))
 	if err != nil {
 		return fmt.Errorf("save ticket: %w", err)
+	}
+	if msg := td.Message; td.Change == desk.ChangeDelivery && msg != nil && msg.Direction == desk.Outbound && msg.NativeID != "" && msg.Delivery == desk.DeliverySent {
+		// The brand's post on the network: what interactions answer.
+		if _, err := a.exec("INSERT OR IGNORE INTO brand_posts(source, id, at, ticket_id) VALUES(?,?,?,?)", msg.Source, msg.NativeID, evAt.UnixNano(), t.ID); err != nil {
+			return fmt.Errorf("save brand post: %w", err)
+		}
 	}
 	if t.Status == desk.StatusResolved && prev != string(desk.StatusResolved) {
 		return a.offerSurvey(t, evAt)
@@ -171,10 +181,12 @@ func (a *applier) erase(source, authorID string) error {
 		"DELETE FROM identities WHERE source=? AND author_id=?",
 		"DELETE FROM identity_links WHERE source=? AND author_id=?",
 		"DELETE FROM mentions WHERE source=? AND author_id=?",
+		"DELETE FROM brand_posts WHERE ticket_id IN (SELECT id FROM tickets WHERE source=? AND author_id=?)",
 		"DELETE FROM tickets WHERE source=? AND author_id=?",
 		"DELETE FROM surveys WHERE source=? AND author_id=?",
 		"DELETE FROM offers WHERE source=? AND user_id=?",
 		"DELETE FROM outbox WHERE source=? AND author_id=?",
+		"DELETE FROM campaign_recipients WHERE source=? AND author_id=?",
 	} {
 		if _, err := a.tx.ExecContext(a.ctx, q, source, authorID); err != nil {
 			return fmt.Errorf("erase identity: %w", err)

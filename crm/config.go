@@ -31,6 +31,13 @@ type Config struct {
 	Secret []byte
 	// Export is the brand's CRM webhook that segments are exported to.
 	Export ExportConfig
+	// Campaigns configures outbound campaigns (networks allowed and their
+	// rate limits, frequency caps, reply tracking).
+	Campaigns CampaignConfig
+	// BrandFollowers is the follower count of the brand's account on each
+	// network, the denominator of the interaction rate (Engagement). A
+	// network without one has interactions but no rate.
+	BrandFollowers map[string]int64
 	// Now is the clock of expiries and "last N days" filters (default
 	// time.Now); tests replaying old data set it.
 	Now func() time.Time
@@ -56,6 +63,71 @@ type ExportConfig struct {
 	Secret string
 	// Timeout bounds one webhook call (default 30s).
 	Timeout time.Duration
+}
+
+// CampaignConfig configures outbound campaigns.
+type CampaignConfig struct {
+	// Networks are the networks campaigns may post on, each with its rate
+	// limit; a network not listed allows no campaign message. Nil takes
+	// DefaultCampaignNetworks.
+	Networks map[string]NetworkLimit `yaml:"networks"`
+	// FrequencyCap is the most campaign messages one person (a profile,
+	// across its networks) receives in FrequencyWindow (defaults 1 and 7
+	// days).
+	FrequencyCap    int           `yaml:"frequency_cap"`
+	FrequencyWindow time.Duration `yaml:"frequency_window"`
+	// ReplyWindow: a post from a recipient this long after a campaign
+	// message counts as a reply to it even outside its thread (default
+	// 72h). A post answering the message itself always counts.
+	ReplyWindow time.Duration `yaml:"reply_window"`
+	// MaxAttempts bounds the tries of one message before it fails
+	// (default 5; a permanent refusal fails at once).
+	MaxAttempts int `yaml:"max_attempts"`
+}
+
+// NetworkLimit is a network's rate limit for campaign messages: a token
+// bucket refilled at PerHour, holding up to Burst.
+type NetworkLimit struct {
+	PerHour float64 `yaml:"per_hour" json:"per_hour"`
+	Burst   int     `yaml:"burst" json:"burst"`
+}
+
+// DefaultCampaignNetworks are the networks whose APIs let an account post
+// to a person, at a pace under their published limits for one account:
+// Mastodon 300 posts per 3 hours, Bluesky 1,666 record creations per hour
+// (5,000 points, 3 each), X 100 posts per 15 minutes. RSS, Meta webhooks
+// and check-in apps give Vigie no way to post to a person.
+var DefaultCampaignNetworks = map[string]NetworkLimit{
+	"mastodon": {PerHour: 90, Burst: 10},
+	"bluesky":  {PerHour: 1500, Burst: 20},
+	"x":        {PerHour: 300, Burst: 10},
+}
+
+func (c *CampaignConfig) validate() error {
+	if c.Networks == nil {
+		c.Networks = DefaultCampaignNetworks
+	}
+	for n, l := range c.Networks {
+		if n == "" || l.PerHour <= 0 || l.Burst < 1 {
+			return fmt.Errorf("crm: campaigns: network %q: per_hour must be positive and burst at least 1", n)
+		}
+	}
+	if c.FrequencyCap == 0 {
+		c.FrequencyCap = 1
+	}
+	if c.FrequencyWindow == 0 {
+		c.FrequencyWindow = 7 * 24 * time.Hour
+	}
+	if c.ReplyWindow == 0 {
+		c.ReplyWindow = 72 * time.Hour
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 5
+	}
+	if c.FrequencyCap < 0 || c.FrequencyWindow < 0 || c.ReplyWindow < 0 || c.MaxAttempts < 0 {
+		return errors.New("crm: campaigns: frequency_cap, frequency_window, reply_window and max_attempts must be positive")
+	}
+	return nil
 }
 
 // Validate fills defaults and checks the configuration.
@@ -100,7 +172,12 @@ func (c *Config) Validate() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return nil
+	for n, f := range c.BrandFollowers {
+		if f < 0 {
+			return fmt.Errorf("crm: brand_followers of %q: %d must not be negative", n, f)
+		}
+	}
+	return c.Campaigns.validate()
 }
 
 func checkURL(s string) error {
@@ -132,6 +209,8 @@ type fileConfig struct {
 		SecretFile string        `yaml:"secret_file"`
 		Timeout    time.Duration `yaml:"timeout"`
 	} `yaml:"export"`
+	Campaigns      CampaignConfig   `yaml:"campaigns"`
+	BrandFollowers map[string]int64 `yaml:"brand_followers"`
 }
 
 // LoadConfig reads the CRM's configuration file (YAML):
@@ -143,6 +222,12 @@ type fileConfig struct {
 //	  url: https://crm.example/hooks/vigie
 //	  secret_file: /run/secrets/vigie-crm   # the HMAC secret, never inline
 //	  timeout: 30s
+//	campaigns:                # outbound campaigns (DefaultCampaignNetworks without networks)
+//	  networks: {mastodon: {per_hour: 90, burst: 10}}
+//	  frequency_cap: 1        # messages per person per window
+//	  frequency_window: 168h
+//	  reply_window: 72h
+//	brand_followers: {mastodon: 12000, bluesky: 3400}  # the interaction rate's denominators
 //
 // Unknown fields are errors. Path is left for the caller to set; the
 // result is not validated yet (Open does it).
@@ -157,7 +242,8 @@ func LoadConfig(path string) (Config, error) {
 	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, fmt.Errorf("crm config %s: %w", path, err)
 	}
-	c := Config{Surveys: fc.Surveys, SurveyTTL: fc.SurveyTTL, Export: ExportConfig{URL: fc.Export.URL, Timeout: fc.Export.Timeout}}
+	c := Config{Surveys: fc.Surveys, SurveyTTL: fc.SurveyTTL, Export: ExportConfig{URL: fc.Export.URL, Timeout: fc.Export.Timeout}, Campaigns: fc.Campaigns,
+		BrandFollowers: fc.BrandFollowers}
 	if fc.Export.SecretFile != "" {
 		b, err := os.ReadFile(fc.Export.SecretFile)
 		if err != nil {

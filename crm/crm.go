@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,8 +13,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/jsonx"
 	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/offer"
 )
@@ -120,6 +121,45 @@ var migrations = []string{
 		source TEXT NOT NULL, author_id TEXT NOT NULL, data BLOB NOT NULL);
 	CREATE TABLE state(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 	CREATE TABLE secrets(name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;`,
+	// Survey messages really sent to the customer (SurveySender). Surveys
+	// recorded before are "legacy": never sent, and not sent late.
+	`ALTER TABLE surveys ADD COLUMN send_status TEXT NOT NULL DEFAULT 'legacy';
+	ALTER TABLE surveys ADD COLUMN send_error TEXT NOT NULL DEFAULT '';
+	ALTER TABLE surveys ADD COLUMN sent_at INTEGER;
+	CREATE INDEX surveys_to_send ON surveys(id) WHERE send_status='pending';`,
+	// Outbound campaigns and their recipients (campaign.go).
+	`CREATE TABLE campaigns(
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		name TEXT NOT NULL, segment_id INTEGER NOT NULL,
+		networks TEXT NOT NULL, template TEXT NOT NULL,
+		start_at INTEGER, status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
+		planned_at INTEGER,
+		created_by TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+	CREATE INDEX campaigns_status ON campaigns(status);
+	CREATE TABLE campaign_recipients(
+		id INTEGER PRIMARY KEY,
+		campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+		source TEXT NOT NULL, author_id TEXT NOT NULL,
+		idempotency_key TEXT NOT NULL UNIQUE,
+		reply_to TEXT NOT NULL DEFAULT '', text TEXT NOT NULL DEFAULT '',
+		status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+		attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
+		queued_at INTEGER NOT NULL, sent_at INTEGER, external_id TEXT NOT NULL DEFAULT '',
+		replied_at INTEGER, reply_id TEXT NOT NULL DEFAULT '',
+		UNIQUE(campaign_id, source, author_id));
+	CREATE INDEX campaign_recipients_due ON campaign_recipients(next_at) WHERE status='queued';
+	CREATE INDEX campaign_recipients_person ON campaign_recipients(source, author_id, sent_at);
+	ALTER TABLE outbox ADD COLUMN topic TEXT NOT NULL DEFAULT 'tickets';`,
+	// Engagement: the brand's own posts (replies delivered) and the post
+	// each mention answers (engagement.go).
+	`CREATE TABLE brand_posts(
+		source TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, ticket_id INTEGER NOT NULL,
+		PRIMARY KEY(source, id)) WITHOUT ROWID;
+	CREATE INDEX brand_posts_ticket ON brand_posts(ticket_id);
+	ALTER TABLE mentions ADD COLUMN reply_to TEXT NOT NULL DEFAULT '';
+	CREATE INDEX mentions_at ON mentions(at);
+	CREATE INDEX identities_first_seen ON identities(first_seen);
+	CREATE INDEX campaign_recipients_external ON campaign_recipients(source, external_id) WHERE external_id != '';`,
 }
 
 // CRM holds customer profiles, surveys and segments, derived from the
@@ -134,9 +174,14 @@ type CRM struct {
 	client  *http.Client
 	secret  []byte
 
+	sender      SurveySender // nil: surveys are recorded, not sent
+	replier     desk.Replier // posts campaign messages; nil: none are sent
+	limiters    map[string]*rate.Limiter
+	wakeCamp    chan struct{}
 	mu          sync.Mutex // serialises writes (the follow loop and the API)
 	cursor      atomic.Int64
 	wakePublish chan struct{}
+	wakeSurveys chan struct{}
 }
 
 // Open opens the CRM's database at cfg.Path. Call Run to follow events.
@@ -157,7 +202,14 @@ func Open(ctx context.Context, cfg Config, events EventLog, pub Publisher, logge
 		metrics:     newMetrics(reg),
 		client:      &http.Client{Timeout: cfg.Export.Timeout},
 		wakePublish: make(chan struct{}, 1),
+		wakeSurveys: make(chan struct{}, 1),
+		wakeCamp:    make(chan struct{}, 1),
+		limiters:    map[string]*rate.Limiter{},
 	}
+	for n, l := range cfg.Campaigns.Networks {
+		c.limiters[n] = rate.NewLimiter(rate.Limit(l.PerHour/3600), l.Burst)
+	}
+	c.sender, _ = pub.(SurveySender)
 	if err := c.load(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open crm: %w", err)
@@ -206,6 +258,14 @@ func (c *CRM) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); c.runPublish(ctx) }()
+	if c.sender != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.runSurveys(ctx) }()
+	}
+	if c.replier != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.runCampaigns(ctx) }()
+	}
 	err := c.follow(ctx)
 	cancel()
 	wg.Wait()
@@ -279,6 +339,9 @@ func (c *CRM) consume(ctx context.Context, evs []desk.Event) error {
 	if a.queued {
 		wake(c.wakePublish)
 	}
+	if a.offered {
+		wake(c.wakeSurveys)
+	}
 	return nil
 }
 
@@ -291,11 +354,12 @@ func wake(ch chan struct{}) {
 
 // applier applies events within one transaction.
 type applier struct {
-	c      *CRM
-	tx     *sql.Tx
-	ctx    context.Context
-	stmts  map[string]*sql.Stmt
-	queued bool // events were queued in the outbox
+	c       *CRM
+	tx      *sql.Tx
+	ctx     context.Context
+	stmts   map[string]*sql.Stmt
+	queued  bool // events were queued in the outbox
+	offered bool // surveys were recorded, to send
 }
 
 func (a *applier) stmt(q string) (*sql.Stmt, error) {
@@ -344,21 +408,21 @@ func (a *applier) apply(ev *desk.Event) error {
 	switch ev.Type {
 	case desk.EventMentionReceived:
 		var md desk.MentionData
-		if err := json.Unmarshal(ev.Data, &md); err != nil {
+		if err := jsonx.Unmarshal(ev.Data, &md); err != nil {
 			return bad(err)
 		}
 		a.c.metrics.events.WithLabelValues("mention").Inc()
 		return a.mention(&md, ev.At)
 	case desk.EventTicketCreated, desk.EventTicketUpdated:
 		var td desk.TicketData
-		if err := json.Unmarshal(ev.Data, &td); err != nil {
+		if err := jsonx.Unmarshal(ev.Data, &td); err != nil {
 			return bad(err)
 		}
 		a.c.metrics.events.WithLabelValues("ticket").Inc()
 		return a.ticket(&td, ev.At)
 	case offer.EventSent, offer.EventSkipped, offer.EventRedeemed:
 		var d offer.Decision
-		if err := json.Unmarshal(ev.Data, &d); err != nil {
+		if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
 			return bad(err)
 		}
 		if d.Source == "" || d.UserID == "" {
@@ -368,7 +432,7 @@ func (a *applier) apply(ev *desk.Event) error {
 		return a.offer(&d, ev.Type, ev.At)
 	case desk.EventMentionDeleted:
 		var dd desk.DeletedData
-		if err := json.Unmarshal(ev.Data, &dd); err != nil {
+		if err := jsonx.Unmarshal(ev.Data, &dd); err != nil {
 			return bad(err)
 		}
 		if dd.ID == "" && dd.AuthorID != "" {
@@ -382,7 +446,7 @@ func (a *applier) apply(ev *desk.Event) error {
 		// The retention policy: posts' words and customers' comments older
 		// than the cutoff go; the facts (sentiment, queue, rating) stay.
 		var rd desk.RetentionData
-		if err := json.Unmarshal(ev.Data, &rd); err != nil {
+		if err := jsonx.Unmarshal(ev.Data, &rd); err != nil {
 			return bad(err)
 		}
 		if rd.Before.IsZero() {
@@ -399,7 +463,7 @@ func (a *applier) apply(ev *desk.Event) error {
 		// Our own answers, read back: a CRM rebuilt from the log gets its
 		// ratings again.
 		var r Rating
-		if err := json.Unmarshal(ev.Data, &r); err != nil {
+		if err := jsonx.Unmarshal(ev.Data, &r); err != nil {
 			return bad(err)
 		}
 		if r.TicketID == 0 || r.Rating == 0 {

@@ -110,7 +110,7 @@ func (a *applier) offerSurvey(t *desk.Ticket, at time.Time) error {
 		return nil
 	}
 	expires := at.Add(c.cfg.SurveyTTL).Truncate(time.Second)
-	res, err := a.exec("INSERT OR IGNORE INTO surveys(ticket_id, source, author_id, queue, agent, offered_at, expires_at) VALUES(?,?,?,?,?,?,?)",
+	res, err := a.exec("INSERT OR IGNORE INTO surveys(ticket_id, source, author_id, queue, agent, offered_at, expires_at, send_status) VALUES(?,?,?,?,?,?,?,'pending')",
 		t.ID, t.Source, t.Author.ID, t.Queue, t.Assignee, at.UnixNano(), expires.UnixNano())
 	if err != nil {
 		return fmt.Errorf("record survey: %w", err)
@@ -119,6 +119,7 @@ func (a *applier) offerSurvey(t *desk.Ticket, at time.Time) error {
 		return nil // offered before
 	}
 	id, _ := res.LastInsertId()
+	a.offered = true
 	c.metrics.surveys.WithLabelValues("offered").Inc()
 	return a.queue(EventCSATOffered, t.Source, t.Author.ID, SurveyOffer{SurveyID: id, TicketID: t.ID, Queue: t.Queue, Agent: t.Assignee,
 		Source: t.Source, AuthorID: t.Author.ID, OfferedAt: at.UTC(), ExpiresAt: expires.UTC()})
@@ -134,11 +135,16 @@ func (a *applier) queue(typ desk.EventType, source, authorID string, data any) e
 }
 
 func queueEvent(ctx context.Context, tx *sql.Tx, typ desk.EventType, source, authorID string, data any) error {
+	return queueEventOn(ctx, tx, desk.TopicTickets, typ, source, authorID, data)
+}
+
+// queueEventOn puts an event for topic in the outbox, in tx.
+func queueEventOn(ctx context.Context, tx *sql.Tx, topic desk.Topic, typ desk.EventType, source, authorID string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", typ, err)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO outbox(type, source, author_id, data) VALUES(?,?,?,?)", string(typ), source, authorID, raw); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO outbox(type, source, author_id, data, topic) VALUES(?,?,?,?,?)", string(typ), source, authorID, raw, string(topic)); err != nil {
 		return fmt.Errorf("queue %s: %w", typ, err)
 	}
 	return nil
@@ -345,20 +351,20 @@ func (c *CRM) runPublish(ctx context.Context) {
 
 // publishSome publishes up to 100 queued events and returns how many.
 func (c *CRM) publishSome(ctx context.Context) (int, error) {
-	rows, err := c.db.R.QueryContext(ctx, "SELECT id, type, source, author_id, data FROM outbox ORDER BY id LIMIT 100")
+	rows, err := c.db.R.QueryContext(ctx, "SELECT id, type, source, author_id, data, topic FROM outbox ORDER BY id LIMIT 100")
 	if err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
 	type row struct {
 		id               int64
-		typ              string
+		typ, topic       string
 		source, authorID string
 		data             []byte
 	}
 	var batch []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.id, &r.typ, &r.source, &r.authorID, &r.data); err != nil {
+		if err := rows.Scan(&r.id, &r.typ, &r.source, &r.authorID, &r.data, &r.topic); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("read outbox: %w", err)
 		}
@@ -369,7 +375,7 @@ func (c *CRM) publishSome(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
 	for _, r := range batch {
-		if _, err := c.pub.PublishFor(ctx, desk.EventType(r.typ), desk.TopicTickets, r.source, r.authorID, json.RawMessage(r.data)); err != nil {
+		if _, err := c.pub.PublishFor(ctx, desk.EventType(r.typ), desk.Topic(r.topic), r.source, r.authorID, json.RawMessage(r.data)); err != nil {
 			return 0, fmt.Errorf("publish %s: %w", r.typ, err)
 		}
 		if _, err := c.db.W.ExecContext(ctx, "DELETE FROM outbox WHERE id=?", r.id); err != nil {

@@ -29,12 +29,29 @@
 // public endpoint POST /api/v1/csat/{token} takes a 1–5 rating, stores it
 // on the ticket's record and publishes csat.rated through the desk, so that
 // the archive and the UI see it. Events leave through a durable outbox, at
-// least once and in order.
+// least once and in order. The survey message itself (the template with the
+// signed link) is sent to the customer on the ticket's network through the
+// desk's outbox, the path of the agents' replies, when the Publisher is
+// also a SurveySender ((*desk.Desk).SystemReply): as a message from no
+// person, it never counts as a first response; its idempotency key is the
+// ticket's, so it goes out once per ticket, across restarts and rebuilds.
 //
 // Segments. Saved, typed filters over profiles (no free-form code),
 // counted live, listed, exported as CSV or to the CRM by a signed webhook.
 // Exports hold ids only for a person without consent; the consented fields
 // (handles, names, city, interests, influence) only with it.
+//
+// Campaigns. Outbound messages to a segment through the networks that allow
+// them (Config.Campaigns.Networks), posted through a desk.Replier (the
+// connectors' reply path, SetReplier): planned when the campaign starts —
+// per person, the first of its networks where they have a post to answer,
+// people without consent recorded as skipped — then sent by one goroutine
+// within each network's token bucket, after checking consent and the
+// per-person frequency cap again. Each recipient is a row (queued, sent,
+// failed, skipped, cancelled; replied_at when the person answers) with an
+// idempotency key, so that a restart never sends twice. CampaignStep does
+// one round on the CRM's clock; campaign.* events go out on the offers
+// topic.
 //
 // Erasure. A mention.deleted for a post removes that post; one for an
 // account removes the identity and everything derived from it (mentions,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -144,6 +145,27 @@ func bind(c echo.Context, v any) error {
 	return nil
 }
 
+// param returns a path parameter unescaped: echo hands over the raw
+// segment when the path holds escapes (an author id such as
+// "did:plc:x" sent as "did%3Aplc%3Ax", or one holding a slash).
+func param(c echo.Context, name string) (string, error) {
+	v, err := url.PathUnescape(c.Param(name))
+	if err != nil {
+		return "", httpError(fmt.Errorf("%w: %s: %w", ErrInvalid, name, err))
+	}
+	return v, nil
+}
+
+// identityParams returns the :source and :author_id path parameters.
+func identityParams(c echo.Context) (string, string, error) {
+	source, err := param(c, "source")
+	if err != nil {
+		return "", "", err
+	}
+	authorID, err := param(c, "author_id")
+	return source, authorID, err
+}
+
 func pathID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -189,7 +211,11 @@ func (h *Handler) list(c echo.Context) error {
 }
 
 func (h *Handler) byIdentity(c echo.Context) error {
-	p, err := h.CRM.ProfileByIdentity(c.Request().Context(), c.Param("source"), c.Param("author_id"))
+	source, authorID, err := identityParams(c)
+	if err != nil {
+		return err
+	}
+	p, err := h.CRM.ProfileByIdentity(c.Request().Context(), source, authorID)
 	if err != nil {
 		return httpError(err)
 	}
@@ -261,7 +287,11 @@ func (h *Handler) unlink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, newID, err := h.CRM.Unlink(c.Request().Context(), id, c.Param("source"), c.Param("author_id"), h.who(c))
+	source, authorID, err := identityParams(c)
+	if err != nil {
+		return err
+	}
+	p, newID, err := h.CRM.Unlink(c.Request().Context(), id, source, authorID, h.who(c))
 	if err != nil {
 		return httpError(err)
 	}

@@ -9,6 +9,10 @@ type metrics struct {
 	exports      *prometheus.CounterVec
 	links        *prometheus.CounterVec
 	publishErrs  prometheus.Counter
+
+	campaigns         *prometheus.CounterVec
+	campaignMessages  *prometheus.CounterVec
+	campaignThrottled *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -24,7 +28,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		surveys: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_crm_surveys_total",
-			Help: "CSAT surveys, by outcome (offered, rated, expired, used, bad_token).",
+			Help: "CSAT surveys, by outcome (offered, rated, expired, used, bad_token; send_sent, send_failed, send_expired for the survey messages).",
 		}, []string{"outcome"}),
 		exports: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_crm_exports_total",
@@ -38,7 +42,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "vigie_crm_publish_errors_total",
 			Help: "Failed attempts to publish CSAT events to the desk (retried).",
 		}),
+		campaigns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_crm_campaign_transitions_total",
+			Help: "Campaign status changes, by new status (scheduled, running, paused, done, cancelled).",
+		}, []string{"status"}),
+		campaignMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_crm_campaign_messages_total",
+			Help: "Campaign messages, by network and outcome (sent, failed, retry, skipped, replied).",
+		}, []string{"source", "outcome"}),
+		campaignThrottled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_crm_campaign_throttled_total",
+			Help: "Campaign sends put off because the network's rate limit bucket was empty, by network.",
+		}, []string{"source"}),
 	}
-	reg.MustRegister(m.events, m.batchSeconds, m.surveys, m.exports, m.links, m.publishErrs)
+	reg.MustRegister(m.events, m.batchSeconds, m.surveys, m.exports, m.links, m.publishErrs, m.campaigns, m.campaignMessages, m.campaignThrottled)
 	return m
 }

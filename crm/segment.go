@@ -48,6 +48,10 @@ type Filter struct {
 	// Consent, when set, keeps profiles whose consent is (true) or is not
 	// (false) granted.
 	Consent *bool `json:"consent,omitempty"`
+	// NewWithinDays keeps profiles first seen (their earliest identity's
+	// first post, check-in or offer) in the last N days: the newcomers a
+	// welcome campaign greets. 0 means any time.
+	NewWithinDays int `json:"new_within_days,omitempty"`
 }
 
 // The bounds of a filter.
@@ -65,6 +69,9 @@ func (f *Filter) Validate() error {
 		if r != nil && (r.Min < 1 || r.Days < 0 || r.Days > maxRecentDays) {
 			return fmt.Errorf("%w: %s: min at least 1, days 0 (ever) to %d", ErrInvalid, name, maxRecentDays)
 		}
+	}
+	if f.NewWithinDays < 0 || f.NewWithinDays > maxRecentDays {
+		return fmt.Errorf("%w: new_within_days: 0 (any time) to %d", ErrInvalid, maxRecentDays)
 	}
 	switch f.CRM {
 	case CRMAny, CRMKnown, CRMUnknown:
@@ -121,6 +128,10 @@ func (f *Filter) where(now time.Time) (string, []any) {
 	}
 	if len(f.Sources) > 0 {
 		conds = append(conds, "EXISTS (SELECT 1 FROM identities i WHERE i.profile_id=p.id AND i.source IN ("+in(f.Sources)+"))")
+	}
+	if f.NewWithinDays > 0 {
+		conds = append(conds, "(SELECT MIN(first_seen) FROM identities i WHERE i.profile_id=p.id) >= ?")
+		args = append(args, now.Add(-time.Duration(f.NewWithinDays)*24*time.Hour).UnixNano())
 	}
 	if f.Consent != nil {
 		if *f.Consent {

@@ -103,6 +103,13 @@ var (
 		"GET /api/v1/segments/:id/members":                          auth.PermReadOffers,
 		"GET /api/v1/segments/:id/export.csv":                       auth.PermManageOffers,
 		"POST /api/v1/segments/:id/export":                          auth.PermManageOffers,
+		"GET /api/v1/crm/campaigns":                                 auth.PermReadOffers,
+		"POST /api/v1/crm/campaigns":                                auth.PermManageOffers,
+		"GET /api/v1/crm/campaigns/:id":                             auth.PermReadOffers,
+		"GET /api/v1/crm/campaigns/:id/recipients":                  auth.PermReadOffers,
+		"POST /api/v1/crm/campaigns/:id/start":                      auth.PermManageOffers,
+		"POST /api/v1/crm/campaigns/:id/pause":                      auth.PermManageOffers,
+		"POST /api/v1/crm/campaigns/:id/cancel":                     auth.PermManageOffers,
 	}
 )
 

@@ -202,6 +202,9 @@ func TestBrowserDashboard(t *testing.T) {
 	b.do("open the dashboard", chromedp.Navigate(a.url+"/#/dashboard"), chromedp.WaitVisible(chromedp.CSS("#chart-volume canvas")))
 	b.waitJS("charts with data", `Number(document.querySelector('#chart-volume').dataset.series) > 0`)
 	b.waitJS("the mentions tile", `[...document.querySelectorAll('#kpi-tiles .tile-value')][0].textContent !== '0'`)
+	// The CRM's engagement KPIs: the six authors are new prospects.
+	b.waitJS("the new prospects tile", `[...document.querySelectorAll('#kpi-tiles .tile')].some(e => e.querySelector('.tile-label').textContent === 'New prospects' && e.querySelector('.tile-value').textContent === '6')`)
+	b.do("the CSAT and engagement charts", chromedp.WaitVisible(chromedp.CSS("#chart-csat canvas")), chromedp.WaitVisible(chromedp.CSS("#chart-engagement canvas")))
 	b.screenshot("dashboard.png")
 	// The agents' workload, from the assignment engine when the server has it.
 	if a.hasEndpoint("/api/v1/agents") {

@@ -84,6 +84,24 @@ survey_ttl: 24h
 		}
 		return err == nil
 	})
+	// The survey really went out, through the desk's outbox, once.
+	eventually(t, "the survey message posted", func() bool {
+		for _, p := range a.srv.sandbox.Posts() {
+			if p.Text == msg.Text {
+				return true
+			}
+		}
+		return false
+	})
+	surveys := 0
+	for _, p := range a.srv.sandbox.Posts() {
+		if p.TicketID == id && p.Text == msg.Text && p.IdempotencyKey == fmt.Sprintf("vigie-csat-%d", id) && p.InReplyTo == "c1" {
+			surveys++
+		}
+	}
+	if surveys != 1 {
+		t.Errorf("%d survey posts, want 1: %+v", surveys, a.srv.sandbox.Posts())
+	}
 	rate := a.url + "/api/v1/csat/"
 	if code := postPublic(t, rate+"forged-token", map[string]any{"rating": 5}); code != http.StatusUnauthorized {
 		t.Errorf("a forged token: %d, want 401", code)
@@ -111,6 +129,23 @@ survey_ttl: 24h
 	if len(rep.Buckets) != 1 || rep.Buckets[0].Responses != 1 || *rep.Buckets[0].Score != 1 || *rep.Buckets[0].ResponseRate != 1 {
 		t.Errorf("csat report %+v", rep)
 	}
+	// The answer reaches the archive: CSAT over time in GET /kpis.
+	eventually(t, "CSAT in the KPIs", func() bool {
+		var k struct {
+			Buckets []struct {
+				Key           string   `json:"key"`
+				CSATResponses int64    `json:"csat_responses"`
+				CSATScore     *float64 `json:"csat_score"`
+			} `json:"buckets"`
+		}
+		a.do("GET", "/api/v1/kpis?by=agent&interval=1d", "", nil, &k)
+		for _, b := range k.Buckets {
+			if b.CSATResponses == 1 && b.CSATScore != nil && *b.CSATScore == 1 && b.Key != "" {
+				return true
+			}
+		}
+		return false
+	})
 	var p crm.Profile
 	if code := a.do("GET", "/api/v1/profiles/by-identity/mastodon/ana", "", nil, &p); code != http.StatusOK {
 		t.Fatalf("profile: %d", code)
@@ -177,7 +212,7 @@ func TestCRMLinkThroughAPI(t *testing.T) {
 		Profile      crm.Profile `json:"profile"`
 		NewProfileID int64       `json:"new_profile_id"`
 	}
-	if code := a.do("DELETE", fmt.Sprintf("/api/v1/profiles/%d/identities/bluesky/did:plc:ana", m.ID), "", nil, &un); code != 200 {
+	if code := a.do("DELETE", fmt.Sprintf("/api/v1/profiles/%d/identities/bluesky/did%%3Aplc%%3Aana", m.ID), "", nil, &un); code != 200 {
 		t.Fatalf("unlink: %d", code)
 	}
 	if len(un.Profile.Identities) != 1 || un.NewProfileID == 0 {
@@ -185,5 +220,126 @@ func TestCRMLinkThroughAPI(t *testing.T) {
 	}
 	if code := a.do("DELETE", fmt.Sprintf("/api/v1/profiles/%d/identities/mastodon/ana", m.ID), "", nil, nil); code != http.StatusConflict {
 		t.Errorf("unlinking the last identity: %d, want 409", code)
+	}
+}
+
+// TestCampaignThroughAPI: a manager sends a campaign to a segment; it goes
+// out through the connectors' reply path (the sandbox here) to the person
+// who consents and to no one else; her answer counts as a reply.
+func TestCampaignThroughAPI(t *testing.T) {
+	a := startApp(t, t.TempDir())
+	a.ingest(mention("w1", "ana", "Just followed you, love the new trains", nil), mention("w2", "bob", "Following for the deals", nil))
+	var ana, bob crm.Profile
+	eventually(t, "both profiles", func() bool {
+		return a.do("GET", "/api/v1/profiles/by-identity/mastodon/ana", "", nil, &ana) == http.StatusOK &&
+			a.do("GET", "/api/v1/profiles/by-identity/mastodon/bob", "", nil, &bob) == http.StatusOK
+	})
+	if code := a.do("PUT", fmt.Sprintf("/api/v1/profiles/%d/consent", ana.ID), "application/json", []byte(`{"granted":true,"proof":"newsletter form"}`), nil); code != http.StatusOK {
+		t.Fatalf("consent: %d", code)
+	}
+	var seg crm.Segment
+	if code := a.do("POST", "/api/v1/segments", "application/json", []byte(`{"name":"new followers","filter":{}}`), &seg); code != http.StatusCreated {
+		t.Fatalf("segment: %d", code)
+	}
+	var cp crm.Campaign
+	body := fmt.Sprintf(`{"name":"welcome","segment_id":%d,"networks":["mastodon"],"template":"Welcome {name}! Here is 10%% off: WELCOME10"}`, seg.ID)
+	if code := a.do("POST", "/api/v1/crm/campaigns", "application/json", []byte(body), &cp); code != http.StatusCreated || cp.Status != crm.CampaignDraft {
+		t.Fatalf("create: %d %+v", code, cp)
+	}
+	bad := fmt.Sprintf(`{"name":"rss","segment_id":%d,"networks":["rss"],"template":"hi"}`, seg.ID)
+	if code := a.do("POST", "/api/v1/crm/campaigns", "application/json", []byte(bad), nil); code != http.StatusBadRequest {
+		t.Errorf("a campaign on RSS: %d, want 400", code)
+	}
+	if code := a.do("POST", fmt.Sprintf("/api/v1/crm/campaigns/%d/start", cp.ID), "", nil, &cp); code != http.StatusOK {
+		t.Fatalf("start: %d", code)
+	}
+	eventually(t, "the campaign done", func() bool {
+		a.do("GET", fmt.Sprintf("/api/v1/crm/campaigns/%d", cp.ID), "", nil, &cp)
+		return cp.Status == crm.CampaignDone
+	})
+	if cp.Stats.Sent != 1 || cp.Stats.SkippedBy[crm.SkipNoConsent] != 1 {
+		t.Fatalf("stats %+v", cp.Stats)
+	}
+	var posted []desk.Reply
+	for _, p := range a.srv.sandbox.Posts() {
+		if p.InReplyTo == "w2" {
+			t.Errorf("bob, without consent, got %+v", p)
+		}
+		if p.InReplyTo == "w1" && p.Text == "Welcome @ana@social.example! Here is 10% off: WELCOME10" {
+			posted = append(posted, p)
+		}
+	}
+	if len(posted) != 1 {
+		t.Fatalf("campaign posts to ana: %+v", a.srv.sandbox.Posts())
+	}
+	var sent crm.RecipientPage
+	a.do("GET", fmt.Sprintf("/api/v1/crm/campaigns/%d/recipients?status=sent", cp.ID), "", nil, &sent)
+	if len(sent.Recipients) != 1 || sent.Recipients[0].AuthorID != "ana" || sent.Recipients[0].ExternalID == "" {
+		t.Fatalf("sent %+v", sent)
+	}
+	a.ingest(mention("w3", "ana", "Thanks, booked!", map[string]any{"reply_to": sent.Recipients[0].ExternalID, "created_at": time.Now().UTC().Format(time.RFC3339)}))
+	eventually(t, "the reply counted", func() bool {
+		a.do("GET", fmt.Sprintf("/api/v1/crm/campaigns/%d", cp.ID), "", nil, &cp)
+		return cp.Stats.Replied == 1
+	})
+	var list struct {
+		Campaigns []crm.Campaign `json:"campaigns"`
+	}
+	if code := a.do("GET", "/api/v1/crm/campaigns", "", nil, &list); code != http.StatusOK || len(list.Campaigns) != 1 {
+		t.Errorf("list: %d %+v", code, list)
+	}
+}
+
+// TestKPIEngagement: GET /kpis carries the engagement KPIs beside the
+// archive's buckets: the customer's answer to the brand's delivered reply
+// is an interaction, per follower of the brand's account; the customer,
+// unknown to the CRM, is a new prospect.
+func TestKPIEngagement(t *testing.T) {
+	data := t.TempDir()
+	cfgPath := filepath.Join(data, "crm.yaml")
+	if err := os.WriteFile(cfgPath, []byte("brand_followers: {mastodon: 500}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, data, func(c *serveConfig) { c.CRMConfig = cfgPath })
+	now := time.Now().UTC()
+	a.ingest(mention("e1", "ana", "Is the night train running?", map[string]any{"created_at": now.Add(-time.Minute).Format(time.RFC3339)}))
+	var page desk.Page
+	eventually(t, "the ticket", func() bool {
+		a.do("GET", "/api/v1/tickets?author=mastodon/ana", "", nil, &page)
+		return len(page.Tickets) == 1
+	})
+	id := page.Tickets[0].ID
+	if code := a.do("POST", fmt.Sprintf("/api/v1/tickets/%d/reply", id), "application/json", []byte(`{"text":"Yes, at 22:10."}`), nil); code != http.StatusAccepted {
+		t.Fatalf("reply: %d", code)
+	}
+	var brandPost string
+	eventually(t, "the reply delivered", func() bool {
+		var tk desk.Ticket
+		a.do("GET", fmt.Sprintf("/api/v1/tickets/%d", id), "", nil, &tk)
+		for _, m := range tk.Messages {
+			if m.Direction == desk.Outbound && m.Delivery == desk.DeliverySent {
+				brandPost = m.NativeID
+			}
+		}
+		return brandPost != ""
+	})
+	a.ingest(mention("e2", "ana", "Great, thanks!", map[string]any{"reply_to": brandPost, "created_at": now.Format(time.RFC3339)}))
+	type kpis struct {
+		Buckets    []json.RawMessage `json:"buckets"`
+		Engagement struct {
+			Buckets []crm.EngagementBucket `json:"buckets"`
+		} `json:"engagement"`
+	}
+	var got kpis
+	q := fmt.Sprintf("/api/v1/kpis?from=%d&to=%d&interval=1d", now.Add(-time.Hour).Unix(), now.Add(time.Hour).Unix())
+	eventually(t, "one interaction", func() bool {
+		if code := a.do("GET", q, "", nil, &got); code != http.StatusOK {
+			t.Fatalf("kpis: %d", code)
+		}
+		return len(got.Engagement.Buckets) == 1 && got.Engagement.Buckets[0].Interactions == 1 && len(got.Buckets) > 0
+	})
+	b := got.Engagement.Buckets[0]
+	if b.BrandFollowers == nil || *b.BrandFollowers != 500 || b.InteractionRate == nil || *b.InteractionRate != 1.0/500 || b.NewProspects != 1 {
+		t.Errorf("engagement %+v", b)
 	}
 }

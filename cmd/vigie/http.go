@@ -72,6 +72,8 @@ func (s *server) wireHTTP() error {
 		ManageSegments: auth.Require(auth.PermManageOffers),
 	})
 	ch.RegisterPublic(public)
+	// Outbound campaigns post to customers in the brand's name: marketing's.
+	ch.RegisterCampaigns(api, auth.Require(auth.PermReadOffers), auth.Require(auth.PermManageOffers))
 	rh := &desk.RulesHandler{Desk: s.desk, Current: s.router.Rules, Apply: s.router.SetRules, Who: func(c echo.Context) string { return userOf(c.Request().Context()) }}
 	rh.Register(api, auth.Require(auth.PermManageRules))
 

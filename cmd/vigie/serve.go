@@ -205,6 +205,9 @@ type server struct {
 	listener net.Listener
 	ready    atomic.Bool
 	registry *sources.Registry
+	// sandbox takes the posts of networks without a connector (replies,
+	// surveys, campaigns): nothing leaves, tests read what would have.
+	sandbox *desk.Sandbox
 	// sources are run by Run into the intake log (the demo feed, networks).
 	sources []sourceRunner
 	// sinks follow the desk's event log (search, archive).
@@ -315,7 +318,16 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 			return err == nil && c >= s.auth.AuditHead()
 		}})
 	}
-	if s.kpis, err = archive.NewHandler(store, archive.HandlerConfig{}); err != nil {
+	// The CRM's engagement KPIs ride along in GET /kpis (s.crm is opened
+	// below, before any request).
+	engagement := func(ctx context.Context, q archive.Query) (any, error) {
+		b, err := s.crm.Engagement(ctx, q.From, q.To, q.Interval, q.By == archive.BySource)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"buckets": b}, nil
+	}
+	if s.kpis, err = archive.NewHandler(store, archive.HandlerConfig{Engagement: engagement}); err != nil {
 		return nil, err
 	}
 
@@ -395,7 +407,10 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 	if s.registry, err = newSourceRegistry(cfg.Sources, s.intake, logger, s.reg, extra...); err != nil {
 		return nil, err
 	}
-	s.desk.SetReplier(deskReplier{sources: s.registry.Replier(), fallback: desk.NewSandbox()})
+	s.sandbox = desk.NewSandbox()
+	s.desk.SetReplier(deskReplier{sources: s.registry.Replier(), fallback: s.sandbox})
+	// Campaign messages take the same path as the agents' replies.
+	s.crm.SetReplier(deskReplier{sources: s.registry.Replier(), fallback: s.sandbox})
 	s.sources = append(s.sources, func(ctx context.Context) error {
 		return s.registry.Run(ctx, func(ctx context.Context, src listener.Source) error { return s.intake.Pump(ctx, src, logger) })
 	})

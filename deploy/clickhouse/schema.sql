@@ -86,3 +86,19 @@ CREATE TABLE IF NOT EXISTS audit (
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(at)
 ORDER BY seq;
+
+-- Migration 3
+
+CREATE TABLE IF NOT EXISTS csat_ratings (
+    event_id  Int64,
+    ticket_id Int64,
+    survey_id Int64,
+    queue     String,
+    agent     String,
+    source    String,
+    rating    UInt8,
+    rated_at  DateTime,
+    rated_ms  Int64
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(rated_at)
+ORDER BY (rated_at, ticket_id);

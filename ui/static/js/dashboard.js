@@ -54,7 +54,11 @@ export function Dashboard({ perms }) {
       get('/kpis' + qs({ ...base, interval: (r.to - r.from) + 's' })),
     ]).then(([all, byQueue, total]) => {
       if (stale) return;
-      setData({ r, all: all.buckets || [], byQueue: byQueue.buckets || [], total: (total.buckets || [])[0] || {} });
+      setData({
+        r, all: all.buckets || [], byQueue: byQueue.buckets || [], total: (total.buckets || [])[0] || {},
+        // The CRM's engagement KPIs, when the server has them.
+        engagement: all.engagement?.buckets || [], engagementTotal: total.engagement ? (total.engagement.buckets || [])[0] || {} : null,
+      });
       setError(null);
     }, (e) => { if (!stale) setError(e); });
     return () => { stale = true; };
@@ -88,6 +92,11 @@ export function Dashboard({ perms }) {
           <${Tile} label=${t('kpi.sla')} value=${pct(data.total.sla_hit_rate)} />
           <${Tile} label=${t('kpi.net')} value=${data.total.net_sentiment == null ? '–' : num(data.total.net_sentiment, { maximumFractionDigits: 2, signDisplay: 'exceptZero' })} />
           <${Tile} label=${t('kpi.sov')} value=${pct(data.total.share_of_voice)} />
+          <${Tile} label=${t('kpi.csat')} value=${pct(data.total.csat_score)} title=${t('kpi.csatHint', { n: num(data.total.csat_responses || 0) })} />
+          ${data.engagementTotal !== null ? html`
+            <${Tile} label=${t('kpi.interactionRate')} value=${rate(data.engagementTotal.interaction_rate)}
+              title=${t('kpi.interactionRateHint', { n: num(data.engagementTotal.interactions || 0) })} />
+            <${Tile} label=${t('kpi.newProspects')} value=${num(data.engagementTotal.new_prospects || 0)} title=${t('kpi.newProspectsHint')} />` : null}
         </div>
         <p class="muted small">${t('dash.clickHint')}</p>
         <div class="charts">
@@ -96,6 +105,8 @@ export function Dashboard({ perms }) {
           <${Panel} title=${t('chart.sla')}><${Chart} id="chart-sla" label=${t('chart.sla')} x=${charts.x} series=${charts.sla} yFmt=${pct} yRange=${[0, 1]} onPick=${onPick} /></${Panel}>
           <${Panel} title=${t('chart.net')}><${Chart} id="chart-net" label=${t('chart.net')} x=${charts.x} series=${charts.net} yFmt=${(v) => num(v, { maximumFractionDigits: 2 })} yRange=${[-1, 1]} onPick=${onPick} /></${Panel}>
           <${Panel} title=${t('chart.sov')}><${Chart} id="chart-sov" label=${t('chart.sov')} x=${charts.x} series=${charts.sov} yFmt=${pct} yRange=${[0, 1]} onPick=${onPick} /></${Panel}>
+          <${Panel} title=${t('chart.csat')}><${Chart} id="chart-csat" label=${t('chart.csat')} x=${charts.x} series=${charts.csat} yFmt=${pct} yRange=${[0, 1]} onPick=${onPick} /></${Panel}>
+          <${Panel} title=${t('chart.engagement')}><${Chart} id="chart-engagement" label=${t('chart.engagement')} x=${charts.x} series=${charts.engagement} yFmt=${(v) => num(v)} onPick=${onPick} /></${Panel}>
           <${Panel} title=${t('dash.workload')}><${Workload} tick=${tick} /></${Panel}>
         </div>`}
       ${pick && html`<${DrillDown} pick=${pick} onClose=${() => setPick(null)} />`}
@@ -103,7 +114,7 @@ export function Dashboard({ perms }) {
 }
 
 // build turns KPI buckets into aligned chart columns.
-function build({ r, all, byQueue }) {
+function build({ r, all, byQueue, engagement }) {
   const x = [];
   for (let s = r.from; s < r.to; s += r.step) x.push(s);
   const at = new Map(x.map((s, i) => [s, i]));
@@ -130,11 +141,22 @@ function build({ r, all, byQueue }) {
     sla: [{ label: t('kpi.sla'), values: col(all, (b) => b.sla_hit_rate), color: '#16a34a' }],
     net: [{ label: t('kpi.net'), values: col(all, (b) => b.net_sentiment), color: '#7c3aed' }],
     sov: [{ label: t('kpi.sov'), values: col(all, (b) => b.share_of_voice), color: '#ea580c' }],
+    csat: [{ label: t('kpi.csat'), values: col(all, (b) => b.csat_score), color: '#0891b2' }],
+    engagement: [
+      { label: t('kpi.interactions'), values: col(engagement, (b) => b.interactions).map((v) => v ?? 0), color: '#db2777' },
+      { label: t('kpi.newProspects'), values: col(engagement, (b) => b.new_prospects).map((v) => v ?? 0), color: '#65a30d', dash: [6, 4] },
+    ],
   };
 }
 
-function Tile({ label, value }) {
-  return html`<div class="tile"><span class="tile-label">${label}</span><span class="tile-value">${value}</span></div>`;
+// rate shows an interaction rate (interactions per follower) per thousand
+// followers: the rates are small.
+function rate(v) {
+  return v == null ? '–' : t('kpi.perThousand', { v: num(v * 1000, { maximumFractionDigits: 2 }) });
+}
+
+function Tile({ label, value, title }) {
+  return html`<div class="tile" title=${title}><span class="tile-label">${label}</span><span class="tile-value">${value}</span></div>`;
 }
 
 function Panel({ title, children }) {

@@ -4,6 +4,7 @@ import { html, useState, useEffect, useRef } from './html.js';
 import { t, lang, duration, dateTime, ago, num } from './i18n.js';
 import { get, post, qs, missing } from './api.js';
 import { PriorityBadge, StatusBadge, SentimentBadge, IntentBadge, LangBadge, SourceTag, ErrorNote, authorLabel } from './common.js';
+import { CustomerProfile } from './profile.js';
 
 // First-response targets per priority, in seconds. These are the console's
 // own placeholder until the SLA policies (business hours, per queue) land
@@ -229,6 +230,7 @@ export function TicketView({ id, session, perms, live, now }) {
               : history.length ? html`<ul class="history">${history.map((h) => html`<li><a href=${'#/console/' + h.id}>#${h.id}</a> <${StatusBadge} value=${h.status} /> <span class="muted">${h.queue} · ${ago(h.created_at, now)}</span></li>`)}</ul>`
                 : html`<p class="muted">${t('ticket.noHistory')}</p>`}
           </section>
+          <${CustomerProfile} source=${tk.source} authorID=${tk.author.id} version=${tk.updated_at + ':' + (tk.messages?.length || 0)} canLink=${perms.has('note')} />
           ${profile !== null && html`<${AuthorOffers} profile=${profile} />`}
           <section class="routing" id="routing">
             <h3>${t('ticket.why')}</h3>
@@ -280,7 +282,8 @@ export function TicketView({ id, session, perms, live, now }) {
 }
 
 function Message({ m }) {
-  const who = m.direction === 'in' ? authorLabel(m.author) : m.agent;
+  // A message from no person: a rule's acknowledgement, a CSAT survey.
+  const who = m.direction === 'in' ? authorLabel(m.author) : m.agent || t('ticket.automatic');
   const e = m.enrichment;
   return html`<li class=${'msg ' + m.direction} data-direction=${m.direction}>
     <div class="msg-head">
