@@ -62,6 +62,10 @@ var auditedRoutes = map[string]auditRoute{
 	"DELETE /api/v1/segments/:id":                               {"segment.deleted", "segment"},
 	"GET /api/v1/segments/:id/export.csv":                       {"segment.exported", "segment"},
 	"POST /api/v1/segments/:id/export":                          {"segment.exported", "segment"},
+	"POST /api/v1/crm/campaigns":                                {"crm_campaign.created", "crm_campaign"},
+	"POST /api/v1/crm/campaigns/:id/start":                      {"crm_campaign.started", "crm_campaign"},
+	"POST /api/v1/crm/campaigns/:id/pause":                      {"crm_campaign.paused", "crm_campaign"},
+	"POST /api/v1/crm/campaigns/:id/cancel":                     {"crm_campaign.cancelled", "crm_campaign"},
 }
 
 // auditExempt are the unsafe API routes auditTrail leaves alone, and why.
