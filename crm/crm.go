@@ -275,12 +275,28 @@ func (c *CRM) Run(ctx context.Context) error {
 	return err
 }
 
+// follow applies the desk's events as they come. A batch that fails (a
+// full disk, a locked file) is retried with back-off, from the same cursor:
+// a sink's trouble never stops the server, and nothing is skipped.
 func (c *CRM) follow(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
 	for {
 		n, err := c.Step(ctx)
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			c.metrics.applyErrs.Inc()
+			c.log.Error("apply_failed", "error", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			backoff = min(2*backoff, 10*time.Second)
+			continue
 		}
+		backoff = 100 * time.Millisecond
 		if n > 0 {
 			continue
 		}

@@ -9,6 +9,7 @@ type metrics struct {
 	exports      *prometheus.CounterVec
 	links        *prometheus.CounterVec
 	publishErrs  prometheus.Counter
+	applyErrs    prometheus.Counter
 
 	campaigns         *prometheus.CounterVec
 	campaignMessages  *prometheus.CounterVec
@@ -42,6 +43,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "vigie_crm_publish_errors_total",
 			Help: "Failed attempts to publish CSAT events to the desk (retried).",
 		}),
+		applyErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_crm_apply_errors_total",
+			Help: "Batches of desk events the CRM failed to apply or commit (a full disk, a locked file); retried with back-off.",
+		}),
 		campaigns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_crm_campaign_transitions_total",
 			Help: "Campaign status changes, by new status (scheduled, running, paused, done, cancelled).",
@@ -55,6 +60,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Campaign sends put off because the network's rate limit bucket was empty, by network.",
 		}, []string{"source"}),
 	}
-	reg.MustRegister(m.events, m.batchSeconds, m.surveys, m.exports, m.links, m.publishErrs, m.campaigns, m.campaignMessages, m.campaignThrottled)
+	reg.MustRegister(m.events, m.batchSeconds, m.surveys, m.exports, m.links, m.publishErrs, m.applyErrs, m.campaigns, m.campaignMessages, m.campaignThrottled)
 	return m
 }

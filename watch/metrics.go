@@ -13,6 +13,7 @@ type metrics struct {
 	evalSeconds prometheus.Histogram
 	open        prometheus.Gauge
 	publishErrs prometheus.Counter
+	applyErrs   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -40,10 +41,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		open: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vigie_watch_open_alerts", Help: "Alerts open or acknowledged, not resolved.",
 		}),
+		applyErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_watch_apply_errors_total",
+			Help: "Batches of desk events the watch failed to apply or commit (a full disk, a locked file); retried with back-off after reloading its state.",
+		}),
 		publishErrs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vigie_watch_publish_errors_total", Help: "Failed attempts to publish an alert event on the desk's log (retried).",
 		}),
 	}
-	reg.MustRegister(m.raised, m.changes, m.events, m.deliveries, m.evalLag, m.evalSeconds, m.open, m.publishErrs)
+	reg.MustRegister(m.raised, m.changes, m.events, m.deliveries, m.evalLag, m.evalSeconds, m.open, m.publishErrs, m.applyErrs)
 	return m
 }

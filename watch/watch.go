@@ -162,32 +162,75 @@ func (w *Watch) Run(ctx context.Context) error {
 }
 
 func (w *Watch) follow(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
 	for {
-		evs, err := w.events.ReadEvents(ctx, w.Cursor(), w.cfg.BatchSize)
-		if err != nil {
-			return fmt.Errorf("watch: %w", err)
-		}
-		if len(evs) > 0 {
-			if err := w.consume(ctx, evs); err != nil {
-				return err
-			}
+		err := w.step(ctx)
+		if err == nil {
+			backoff = 100 * time.Millisecond
 			continue
 		}
-		wctx, stop := context.WithTimeout(ctx, tickEvery)
-		err = w.events.WaitEvents(wctx, w.Cursor())
-		stop()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("watch: wait for events: %w", err)
+		// A batch that failed to commit (a full disk, a locked file) left
+		// the detectors' memory ahead of the database: reload what was
+		// committed and read the batch again, after a back-off. A sink's
+		// trouble never stops the server, and nothing is counted twice.
+		w.metrics.applyErrs.Inc()
+		w.log.Error("apply_failed", "error", err, "retry_in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		if err != nil { // a tick: windows may be due with no new event
-			if err := w.consume(ctx, nil); err != nil {
-				return err
-			}
+		backoff = min(2*backoff, 10*time.Second)
+		if err := w.reload(ctx); err != nil {
+			w.log.Error("reload_failed", "error", err)
 		}
 	}
+}
+
+// step applies the next batch of events, or waits for one (a tick, when
+// none comes, so that windows are evaluated on time).
+func (w *Watch) step(ctx context.Context) error {
+	evs, err := w.events.ReadEvents(ctx, w.Cursor(), w.cfg.BatchSize)
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	if len(evs) > 0 {
+		return w.consume(ctx, evs)
+	}
+	wctx, stop := context.WithTimeout(ctx, tickEvery)
+	err = w.events.WaitEvents(wctx, w.Cursor())
+	stop()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("watch: wait for events: %w", err)
+	}
+	if err != nil { // a tick: windows may be due with no new event
+		return w.consume(ctx, nil)
+	}
+	return nil
+}
+
+// reload rebuilds the detectors and the alerts' lifecycle from the
+// database, as Open does: what memory held beyond the last commit is gone.
+func (w *Watch) reload(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	eng, err := newEngine(&w.cfg)
+	if err != nil {
+		return err
+	}
+	w.eng, w.life = eng, newLifecycle(&w.cfg)
+	w.maxEvent, w.maxEventWall, w.prunedAt = time.Time{}, time.Time{}, 0
+	if err := w.load(ctx); err != nil {
+		return err
+	}
+	w.countOpen()
+	return nil
 }
 
 // consume applies a batch of desk events (none for a clock tick) and
