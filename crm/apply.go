@@ -24,8 +24,13 @@ type seen struct {
 // identity records what an event tells of an author, creating the identity
 // (alone in a new profile) the first time.
 func (a *applier) identity(s seen) error {
-	var profileID int64
-	err := a.queryRow("SELECT profile_id FROM identities WHERE source=? AND author_id=?", s.source, s.authorID).Scan(&profileID)
+	var (
+		profileID, followers, lastSeen int64
+		influence                      int
+		handle, name, curURL           string
+	)
+	err := a.queryRow("SELECT profile_id, handle, name, url, followers, influence, last_seen FROM identities WHERE source=? AND author_id=?", s.source, s.authorID).
+		Scan(&profileID, &handle, &name, &curURL, &followers, &influence, &lastSeen)
 	at := s.at.UnixNano()
 	url := profileURL(s.source, s.handle)
 	switch {
@@ -44,6 +49,20 @@ func (a *applier) identity(s seen) error {
 		return nil
 	case err != nil:
 		return fmt.Errorf("look up identity: %w", err)
+	}
+	// Most events of a known author change nothing but when they were
+	// last seen: write just that, and leave the handle, name and link
+	// indexes alone.
+	same := (s.handle == "" || s.handle == handle) && (s.name == "" || s.name == name) && (url == "" || url == curURL) &&
+		(s.followers <= 0 || s.followers == followers) && (!s.hasInfluence || s.influence == influence)
+	if same {
+		if at <= lastSeen {
+			return nil
+		}
+		if _, err := a.exec("UPDATE identities SET last_seen=? WHERE source=? AND author_id=?", at, s.source, s.authorID); err != nil {
+			return fmt.Errorf("update identity: %w", err)
+		}
+		return nil
 	}
 	// Keep what we knew when this event does not say (a redacted event,
 	// an offer that knows only the handle).

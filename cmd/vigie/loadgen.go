@@ -416,7 +416,15 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 				}
 				switch f.Type {
 				case desk.EventTicketCreated, desk.EventTicketUpdated:
-					var td desk.TicketData
+					// Only what the measure needs: decoding whole tickets
+					// in five agents would load the process it measures.
+					var td struct {
+						Message *struct {
+							Source    string         `json:"source"`
+							NativeID  string         `json:"native_id"`
+							Direction desk.Direction `json:"direction"`
+						} `json:"message"`
+					}
 					if err := jsonx.Unmarshal(f.Data, &td); err != nil {
 						res.frameErrs.Add(1)
 						continue
@@ -444,20 +452,31 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 					}
 					mu.Unlock()
 				case desk.EventMentionReceived:
-					var md desk.MentionData
-					if err := jsonx.Unmarshal(f.Data, &md); err != nil {
+					var id struct {
+						Mention struct {
+							Source string `json:"source"`
+							ID     string `json:"id"`
+						} `json:"mention"`
+					}
+					if err := jsonx.Unmarshal(f.Data, &id); err != nil {
 						res.frameErrs.Add(1)
 						continue
 					}
-					if md.Mention.ID == warm {
+					if id.Mention.ID == warm {
 						continue
 					}
 					mu.Lock()
-					key := md.Mention.Source + "/" + md.Mention.ID
+					key := id.Mention.Source + "/" + id.Mention.ID
 					if !seen[key] {
 						seen[key] = true
 						if keep && len(res.docs) < keepDocs {
-							res.docs = append(res.docs, md)
+							// The whole mention, once, for the raw Bleve limit.
+							var md desk.MentionData
+							if err := jsonx.Unmarshal(f.Data, &md); err != nil {
+								res.frameErrs.Add(1)
+							} else {
+								res.docs = append(res.docs, md)
+							}
 						}
 						checkDone()
 					}
