@@ -52,14 +52,12 @@ const (
 func (d *Desk) Retain(ctx context.Context, before time.Time) (RetentionData, error) {
 	res := RetentionData{Before: before.UTC()}
 	cut := before.UnixNano()
-	var err error
-	if res.Messages, err = d.retainMessages(ctx, cut); err != nil {
-		return res, err
-	}
-	if res.Events, err = d.retainEvents(ctx, cut); err != nil {
-		return res, err
-	}
-	_, err = d.tx(ctx, func(tx *sql.Tx, ev *eventBuf) error {
+	// Tickets, then messages, then events, each in its own transactions:
+	// an event the desk writes meanwhile (a delivery, a note) copies the
+	// ticket and the message from the database, so one written after a
+	// step holds what that step expired, and one written before the
+	// events step is expired by it.
+	_, err := d.tx(ctx, func(tx *sql.Tx, _ *eventBuf) error {
 		r, err := tx.ExecContext(ctx, `UPDATE tickets SET
 				author = json_object('id', json_extract(author, '$.id')),
 				routing = json_set(routing, '$.trace', json('[]'))
@@ -70,6 +68,18 @@ func (d *Desk) Retain(ctx context.Context, before time.Time) (RetentionData, err
 			return fmt.Errorf("retention: expire tickets: %w", err)
 		}
 		res.Tickets, _ = r.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	if res.Messages, err = d.retainMessages(ctx, cut); err != nil {
+		return res, err
+	}
+	if res.Events, err = d.retainEvents(ctx, cut); err != nil {
+		return res, err
+	}
+	_, err = d.tx(ctx, func(tx *sql.Tx, ev *eventBuf) error {
 		return ev.add(EventRetentionApplied, TopicAdmin, "", 0, "", "", d.now(), time.Time{}, res)
 	})
 	if err != nil {

@@ -28,6 +28,29 @@ func TestRetainExpiresOldContentKeepsFacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.apply(young)
+	// The reply goes out through the outbox in the background, and its
+	// delivery rewrites the ticket: let it land before the sweep, so that
+	// one sweep is the whole story (a delivery racing a sweep is expired
+	// by the next one).
+	replied := ts[len(ts)-1].ID
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		full, err := d.Ticket(ctx, replied)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent := false
+		for _, msg := range full.Messages {
+			sent = sent || (msg.Direction == Outbound && msg.Delivery == DeliverySent)
+		}
+		if sent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the reply was never delivered")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	before := map[int64]Ticket{}
 	for _, tk := range tickets(t, d) {
 		before[tk.ID] = tk
