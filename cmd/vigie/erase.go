@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vigie/vigie/crm"
 	"github.com/vigie/vigie/desk"
 	"github.com/vigie/vigie/listener"
 )
@@ -154,6 +155,10 @@ func (s *server) export(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	customer, err := s.exportCustomer(ctx, source, authorID)
+	if err != nil {
+		return err
+	}
 	s.log.Info("author_exported", "source", source, "by", userOf(ctx))
 	if _, err := s.desk.Publish(ctx, "author.exported", desk.TopicAdmin, map[string]string{"source": source, "author_id": authorID, "by": userOf(ctx)}); err != nil {
 		return err
@@ -161,8 +166,70 @@ func (s *server) export(c echo.Context) error {
 	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vigie-%s-%s.json"`, source, sanitizeFileName(authorID)))
 	return c.JSON(http.StatusOK, map[string]any{
 		"source": source, "author_id": authorID, "exported_at": time.Now().UTC(),
-		"received": received, "tickets": tickets, "offers": offers,
+		"received": received, "tickets": tickets, "offers": offers, "customer": customer,
 	})
+}
+
+// customerExport is what the CRM holds about a person: their profile (the
+// identities an agent linked, the CRM id, consented fields, satisfaction)
+// and its whole timeline. Profile is nil when the CRM never saw them.
+type customerExport struct {
+	Profile  *crm.Profile       `json:"profile"`
+	Timeline []crm.TimelineItem `json:"timeline"`
+}
+
+// exportCustomer reads the person's CRM profile and timeline, once the CRM
+// has followed the desk's log to where it was when asked (at most a few
+// seconds), so that the export holds what the desk already knows.
+func (s *server) exportCustomer(ctx context.Context, source, authorID string) (customerExport, error) {
+	head := s.desk.LastSeq()
+	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for s.crm.Cursor() < head && wait.Err() == nil {
+		select {
+		case <-wait.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	var out customerExport
+	p, err := s.crm.ProfileByIdentity(ctx, source, authorID)
+	if errors.Is(err, crm.ErrNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	out.Profile = &p
+	// Newest first, a page at a time. Items at the page boundary's instant
+	// are read again with the next page and kept once.
+	type key struct {
+		kind     crm.ItemKind
+		source   string
+		id       string
+		ticketID int64
+		at       int64
+	}
+	seen := map[key]bool{}
+	var before time.Time
+	for {
+		page, err := s.crm.Timeline(ctx, p.ID, before, 500)
+		if err != nil {
+			return out, err
+		}
+		fresh := 0
+		for _, it := range page {
+			k := key{it.Kind, it.Source, it.ID, it.TicketID, it.At.UnixNano()}
+			if seen[k] {
+				continue
+			}
+			seen[k], fresh = true, fresh+1
+			out.Timeline = append(out.Timeline, it)
+		}
+		if len(page) < 500 || fresh == 0 {
+			return out, nil
+		}
+		before = page[len(page)-1].At.Add(time.Nanosecond)
+	}
 }
 
 func sanitizeFileName(s string) string {

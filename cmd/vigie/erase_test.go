@@ -57,12 +57,31 @@ func TestErasure(t *testing.T) {
 				Proof string `json:"proof"`
 			} `json:"consent"`
 		} `json:"offers"`
+		Customer struct {
+			Profile *struct {
+				ID int64 `json:"id"`
+			} `json:"profile"`
+			Timeline []struct {
+				Kind string `json:"kind"`
+				Text string `json:"text"`
+			} `json:"timeline"`
+		} `json:"customer"`
 	}
 	if code := a.do("GET", "/api/v1/authors/mastodon/erin/export", "", nil, &exp); code != 200 {
 		t.Fatalf("export: %d", code)
 	}
 	if len(exp.Received) != 2 || len(exp.Tickets) != 1 || len(exp.Tickets[0].Messages) != 2 || !strings.Contains(exp.Tickets[0].Messages[0].Text, "Zanzibar") {
 		t.Fatalf("export: %d posts, %d tickets: %+v", len(exp.Received), len(exp.Tickets), exp)
+	}
+	// The CRM's part: the profile and both posts on its timeline.
+	crmPosts := 0
+	for _, it := range exp.Customer.Timeline {
+		if it.Kind == "mention" && strings.Contains(it.Text, "Zanzibar") {
+			crmPosts++
+		}
+	}
+	if exp.Customer.Profile == nil || crmPosts != 2 {
+		t.Fatalf("export: CRM profile %+v with %d of 2 posts on its timeline: %+v", exp.Customer.Profile, crmPosts, exp.Customer.Timeline)
 	}
 	var res map[string]any
 	if code := a.do("DELETE", "/api/v1/authors/mastodon/erin", "", nil, &res); code != 200 || res["status"] != "erased" {
