@@ -38,16 +38,8 @@ func (s *server) erasure(c echo.Context) error {
 	seq := res[0].Seq
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	for {
-		cur, err := s.desk.Cursor(wctx)
-		if err == nil && cur >= seq {
-			break
-		}
-		select {
-		case <-wctx.Done():
-			return c.JSON(http.StatusAccepted, map[string]any{"status": "in progress", "intake_seq": seq})
-		case <-time.After(10 * time.Millisecond):
-		}
+	if !pollUntil(wctx, func() bool { cur, err := s.desk.Cursor(wctx); return err == nil && cur >= seq }) {
+		return c.JSON(http.StatusAccepted, map[string]any{"status": "in progress", "intake_seq": seq})
 	}
 	if err := errors.Join(s.intake.Checkpoint(ctx), s.desk.Checkpoint(ctx)); err != nil {
 		return err
@@ -56,36 +48,20 @@ func (s *server) erasure(c echo.Context) error {
 	// followed the desk's log past the deletion; then its files are merged
 	// so that no old segment keeps their text.
 	head := s.desk.LastSeq()
-	for {
-		cur, err := s.search.Cursor()
-		if err == nil && cur >= head {
-			break
-		}
-		select {
-		case <-wctx.Done():
-			return c.JSON(http.StatusAccepted, map[string]any{"status": "in progress", "intake_seq": seq})
-		case <-time.After(10 * time.Millisecond):
-		}
+	if !pollUntil(wctx, func() bool { cur, err := s.search.Cursor(); return err == nil && cur >= head }) {
+		return c.JSON(http.StatusAccepted, map[string]any{"status": "in progress", "intake_seq": seq})
 	}
 	if err := s.search.Compact(wctx); err != nil {
 		return err
 	}
 	// The offer engine reads the tombstone from the intake log itself.
-	for !s.offer.CaughtUp(seq) {
-		select {
-		case <-wctx.Done():
-			return c.JSON(http.StatusAccepted, map[string]any{"status": "in progress", "intake_seq": seq})
-		case <-time.After(10 * time.Millisecond):
-		}
+	if !pollUntil(wctx, func() bool { return s.offer.CaughtUp(seq) }) {
+		return c.JSON(http.StatusAccepted, map[string]any{"status": "in progress", "intake_seq": seq})
 	}
 	// The CRM forgets the person once it has followed the desk's log past
 	// the deletion.
-	for s.crm.Cursor() < head {
-		select {
-		case <-wctx.Done():
-			return c.JSON(http.StatusAccepted, map[string]any{"status": "in progress", "intake_seq": seq})
-		case <-time.After(10 * time.Millisecond):
-		}
+	if !pollUntil(wctx, func() bool { return s.crm.Cursor() >= head }) {
+		return c.JSON(http.StatusAccepted, map[string]any{"status": "in progress", "intake_seq": seq})
 	}
 	checkpoints := []interface{ Checkpoint(context.Context) error }{s.offer, s.watch, s.crm}
 	if emb, ok := s.archive.(interface{ Checkpoint(context.Context) error }); ok {
@@ -101,6 +77,19 @@ func (s *server) erasure(c echo.Context) error {
 	}
 	s.log.Info("author_erased", "source", source, "by", userOf(ctx))
 	return c.JSON(http.StatusOK, map[string]any{"status": "erased", "intake_seq": seq})
+}
+
+// pollUntil checks done every 10 ms until it holds (true) or ctx ends
+// (false): how an erasure or an export waits for a store to catch up.
+func pollUntil(ctx context.Context, done func() bool) bool {
+	for !done() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return true
 }
 
 func validSource(s string) bool {
@@ -185,12 +174,7 @@ func (s *server) exportCustomer(ctx context.Context, source, authorID string) (c
 	head := s.desk.LastSeq()
 	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	for s.crm.Cursor() < head && wait.Err() == nil {
-		select {
-		case <-wait.Done():
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	pollUntil(wait, func() bool { return s.crm.Cursor() >= head })
 	var out customerExport
 	p, err := s.crm.ProfileByIdentity(ctx, source, authorID)
 	if errors.Is(err, crm.ErrNotFound) {
