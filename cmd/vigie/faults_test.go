@@ -503,7 +503,14 @@ func TestFaultStalledWebsocket(t *testing.T) {
 	// A smaller queue than the default 4,096 frames, so that the test needs
 	// fewer mentions; still above the largest broadcast (a router batch of
 	// 512 mentions makes about 1,100 frames), or every client would go.
-	a := startApp(t, t.TempDir(), func(c *serveConfig) { c.hub.SendQueue = 1536 })
+	// The write and pong deadlines are long, so that the bounded queue is
+	// the only guard in play: on a loaded machine a 10 s write deadline can
+	// otherwise go off first and drop the client as "write_error".
+	a := startApp(t, t.TempDir(), func(c *serveConfig) {
+		c.hub.SendQueue = 1536
+		c.hub.WriteWait = 10 * time.Minute
+		c.hub.PongWait = 10 * time.Minute
+	})
 	topics := map[string]any{"subscribe": []string{"tickets", "mentions"}}
 	// The stalled client's receive buffer is small, so that the kernel holds
 	// little for it and the hub's bounded queue is what fills.
@@ -545,14 +552,19 @@ func TestFaultStalledWebsocket(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond) // let the subscriptions land
 	ctx := context.Background()
+	l := newLoader(a.url, "fs")
 	slowCount := func() float64 {
 		m, err := scrapeMetrics(ctx, a.url)
 		if err != nil {
 			t.Fatal(err)
 		}
+		for _, reason := range []string{"client", "write_error", "ping_timeout", "bad_message"} {
+			if n := m[`vigie_hub_disconnects_total{reason="`+reason+`"}`]; n > 0 {
+				t.Fatalf("%v clients disconnected as %q after %d mentions, want only the stalled one, as slow", n, reason, l.count())
+			}
+		}
 		return m[`vigie_hub_disconnects_total{reason="slow"}`]
 	}
-	l := newLoader(a.url, "fs")
 	deadline := time.Now().Add(4 * time.Minute)
 	for slowCount() < 1 {
 		if time.Now().After(deadline) {
