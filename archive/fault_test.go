@@ -101,7 +101,15 @@ func TestFeederSurvivesClickHouseCrash(t *testing.T) {
 	feed(0, n/3)
 	srv.run(t, "kill") // mid-stream: batches in flight may or may not have landed
 	feed(n/3, 2*n/3)
-	time.Sleep(300 * time.Millisecond) // the feeder retries against a dead server
+	// Restart only once a write has failed: on a loaded machine the feeder
+	// may still be busy with the first third, and the test must see it
+	// retry against a dead server, not merely outlive a short outage.
+	for deadline := time.Now().Add(time.Minute); counterValue(t, reg, "vigie_archive_write_errors_total") == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no write failed within a minute of killing ClickHouse: is it still running?")
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // and it keeps retrying a while
 	restart := time.Now()
 	srv.run(t, "start")
 	t.Logf("ClickHouse restarted in %s", time.Since(restart).Round(time.Millisecond))

@@ -11,8 +11,9 @@
 # ports, with its own config and data under $VIGIE_CH_DIR, so it never clashes
 # with a system ClickHouse. Debian bookworm ships clickhouse-server 18.16; the
 # script installs it with apt-get when it is missing. Every command is
-# idempotent: start on a running instance only prints the DSN, stop on a
-# stopped one does nothing. start after kill restarts on the same data.
+# idempotent but kill: start on a running instance only prints the DSN, stop
+# on a stopped one does nothing; kill with nothing running fails. start after
+# kill restarts on the same data.
 #
 # Environment (defaults in brackets):
 #   VIGIE_CH_DIR               state directory [/tmp/vigie-clickhouse-test]
@@ -36,10 +37,18 @@ client() {
 	clickhouse-client --host 127.0.0.1 --port "$PORT" "$@"
 }
 
+# alive: the process exists and is not a zombie (a killed server whose
+# parent has not reaped it yet still answers kill -0).
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	state=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ "$state" != Z ]
+}
+
 running_pid() {
 	[ -f "$PIDFILE" ] || return 1
 	pid=$(cat "$PIDFILE")
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+	[ -n "$pid" ] && alive "$pid" || return 1
 	echo "$pid"
 }
 
@@ -176,7 +185,7 @@ stop() {
 	if pid=$(running_pid); then
 		kill -TERM "$pid"
 		i=0
-		while kill -0 "$pid" 2>/dev/null; do
+		while alive "$pid"; do
 			i=$((i + 1))
 			if [ $i -ge 300 ]; then
 				say "pid $pid ignored SIGTERM for 30s: killing it"
@@ -193,10 +202,13 @@ stop() {
 }
 
 kill_hard() {
-	if pid=$(running_pid); then
-		kill -KILL "$pid"
-		while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	# A fault test that kills nothing would pass for the wrong reason.
+	if ! pid=$(running_pid); then
+		say "kill: no running clickhouse-server recorded in $PIDFILE"
+		exit 1
 	fi
+	kill -KILL "$pid"
+	while alive "$pid"; do sleep 0.05; done
 }
 
 case "${1:-}" in
