@@ -72,6 +72,10 @@ func New(cfg Config, lg Log, sink Sink, c Classifier, rules *RuleSet, logger *sl
 	}
 	r := &Router{cfg: cfg, log: lg, sink: sink, classifier: c, logger: logger.With("component", "router"), metrics: newMetrics(reg)}
 	r.rules.Store(rules)
+	// Until Run has read its cursor, count the whole log as pending: a lag
+	// of 0 before the router has started would tell an operator (or a
+	// test waiting for the router to drain) that it is done.
+	r.metrics.lag.Set(float64(lg.LastSeq()))
 	return r
 }
 

@@ -70,7 +70,6 @@ func (g *Generator) Run(ctx context.Context, out chan<- listener.Item) error {
 			}
 		} else {
 			it = listener.CheckInItem(g.checkIn(g.stamp()))
-			g.metrics.checkIns.Inc()
 			nextC = nextC.Add(expStep(g.pace, g.cfg.CheckInRate))
 			if now.Sub(nextC) > maxLag {
 				nextC = now
@@ -80,6 +79,9 @@ func (g *Generator) Run(ctx context.Context, out chan<- listener.Item) error {
 		g.mu.Unlock()
 		select {
 		case out <- it:
+			if it.Kind == listener.KindCheckIn {
+				g.metrics.checkIns.Inc() // counted once emitted, not when drawn
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}
