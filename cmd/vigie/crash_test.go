@@ -24,8 +24,9 @@ import (
 
 // child is Vigie running as a separate process (this test binary).
 type child struct {
-	cmd *exec.Cmd
-	url string
+	cmd    *exec.Cmd
+	url    string
+	stderr *bytes.Buffer // its logs; read only after cmd.Wait
 }
 
 func startChild(t *testing.T, data string) *child {
@@ -57,7 +58,7 @@ func startChild(t *testing.T, data string) *child {
 	}()
 	select {
 	case u := <-urlc:
-		c := &child{cmd: cmd, url: u}
+		c := &child{cmd: cmd, url: u, stderr: &stderr}
 		t.Cleanup(func() { c.cmd.Process.Kill(); c.cmd.Wait() })
 		return c
 	case <-time.After(30 * time.Second):

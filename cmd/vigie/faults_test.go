@@ -278,6 +278,9 @@ func TestFaultSIGKILLSinksComplete(t *testing.T) {
 	if err := c2.cmd.Wait(); err != nil {
 		t.Fatalf("graceful stop: %v", err)
 	}
+	if logs := c2.stderr.String(); strings.Contains(logs, "drain_timeout") {
+		t.Errorf("the graceful stop gave up waiting for a stage:\n%s", logs)
+	}
 	checkComplete(t, data, acked, true)
 }
 
