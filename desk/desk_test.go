@@ -165,3 +165,26 @@ func TestAutomaticAcknowledgementIsNotAFirstResponse(t *testing.T) {
 		t.Fatalf("text %q", tk.Messages[1].Text)
 	}
 }
+
+// TestRoutedBatchesLeaveTheWriterFull: the router's batches commit without
+// an fsync of their own, and the writer connection is back to fsyncing every
+// commit for what people do.
+func TestRoutedBatchesLeaveTheWriterFull(t *testing.T) {
+	d := openTestDesk(t, HubConfig{})
+	f := &feeder{t: t, d: d}
+	f.apply(f.mention("1", "ana", "train late", "", 1))
+	var level int
+	if err := d.db.W.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(&level); err != nil {
+		t.Fatal(err)
+	}
+	if level != 2 { // FULL
+		t.Fatalf("synchronous = %d after a routed batch, want 2 (FULL)", level)
+	}
+	ts := tickets(t, d)
+	if len(ts) != 1 {
+		t.Fatalf("%d tickets, want 1", len(ts))
+	}
+	if _, err := d.Resolve(context.Background(), ts[0].ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+}

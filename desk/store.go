@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -240,9 +241,42 @@ func (d *Desk) LastSeq() int64 {
 // the events fn returned get their sequence numbers, are stored, and are
 // broadcast in order.
 func (d *Desk) tx(ctx context.Context, fn func(tx *sql.Tx, ev *eventBuf) error) ([]Event, error) {
+	return d.txSync(ctx, sqlite.SyncFull, fn)
+}
+
+// txSync is tx with the commit's durability chosen. What people do on the
+// desk is committed with SyncFull: fsynced before anyone is told. What the
+// router derives from the intake log may be committed with SyncNormal: it
+// survives a crash of the process, and after a power loss the router
+// derives it again from the intake log, which is fsynced, from a cursor
+// committed in the same transaction. The next SyncFull commit fsyncs the
+// WAL with everything before it, so the file never holds a person's action
+// without the routing it followed.
+func (d *Desk) txSync(ctx context.Context, sync sqlite.Sync, fn func(tx *sql.Tx, ev *eventBuf) error) ([]Event, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	tx, err := d.db.W.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	var err error
+	if sync == sqlite.SyncFull {
+		tx, err = d.db.W.BeginTx(ctx, nil)
+	} else {
+		// The pragma holds for the connection: pin the writer so that no
+		// other statement runs under it, and restore it before letting go.
+		var conn *sql.Conn
+		if conn, err = d.db.W.Conn(ctx); err != nil {
+			return nil, fmt.Errorf("begin: %w", err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=FULL"); err != nil {
+				conn.Raw(func(any) error { return driver.ErrBadConn }) // never reuse it as it is
+			}
+			conn.Close()
+		}()
+		if _, err = conn.ExecContext(ctx, "PRAGMA synchronous="+string(sync)); err != nil {
+			return nil, fmt.Errorf("set synchronous: %w", err)
+		}
+		tx, err = conn.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
@@ -350,7 +384,7 @@ func (d *Desk) Apply(ctx context.Context, batch []router.Routed) error {
 	}
 	start := time.Now()
 	wake := false
-	_, err := d.tx(ctx, func(tx *sql.Tx, ev *eventBuf) error {
+	_, err := d.txSync(ctx, sqlite.SyncNormal, func(tx *sql.Tx, ev *eventBuf) error {
 		a := applier{d: d, tx: tx, ev: ev, ctx: ctx, now: d.now()}
 		defer a.close()
 		for i := range batch {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -25,7 +26,16 @@ type DB struct {
 	// R is the reader pool.
 	R    *sql.DB
 	Path string
+
+	// ckpt is the background checkpointer's own connection; stop ends it.
+	ckpt *sql.DB
+	stop context.CancelFunc
+	done chan struct{}
 }
+
+// CheckpointEvery is how often the background checkpointer copies the WAL
+// into the database file.
+const CheckpointEvery = 250 * time.Millisecond
 
 // Sync says how hard a commit waits for the disk.
 type Sync string
@@ -58,6 +68,12 @@ func Open(ctx context.Context, path string, sync Sync, migrations []string) (*DB
 		q.Add("_txlock", "immediate")
 		if readonly {
 			q.Add("_pragma", "query_only(1)")
+		} else {
+			// No commit copies the WAL into the database itself (SQLite
+			// does it in the commit that crosses 1,000 pages, some tens of
+			// milliseconds then spent in one unlucky request): the
+			// checkpointer below does it beside the writer.
+			q.Add("_pragma", "wal_autocheckpoint(0)")
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
@@ -80,7 +96,42 @@ func Open(ctx context.Context, path string, sync Sync, migrations []string) (*DB
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{W: w, R: r, Path: path}, nil
+	ckpt, err := sql.Open("sqlite", dsn(false))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open %q for checkpoints: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	ckpt.SetMaxIdleConns(1)
+	ckpt.SetConnMaxLifetime(0)
+	ckpt.SetConnMaxIdleTime(0)
+	cctx, stop := context.WithCancel(context.Background())
+	db := &DB{W: w, R: r, Path: path, ckpt: ckpt, stop: stop, done: make(chan struct{})}
+	go db.checkpointer(cctx)
+	return db, nil
+}
+
+// checkpointer copies committed WAL frames into the database file every
+// CheckpointEvery, on its own connection, so that writers never do it. A
+// PASSIVE checkpoint takes no lock a writer or a reader needs: it copies
+// what no reader still needs and leaves the rest for the next round. Once
+// everything is copied, the next write starts the WAL over, so it stays
+// small.
+func (db *DB) checkpointer(ctx context.Context) {
+	defer close(db.done)
+	t := time.NewTicker(CheckpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		// An error (a full disk) is retried on the next tick; the WAL
+		// holds every commit meanwhile.
+		_, _ = db.ckpt.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+	}
 }
 
 // Checkpoint copies the WAL into the database file and truncates it, so
@@ -94,7 +145,11 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	return errors.Join(db.R.Close(), db.W.Close())
+	db.stop()
+	<-db.done
+	// The writer closes last: SQLite checkpoints the WAL when its last
+	// connection closes.
+	return errors.Join(db.ckpt.Close(), db.R.Close(), db.W.Close())
 }
 
 // Version returns the schema version recorded in the file.

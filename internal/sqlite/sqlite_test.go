@@ -1,0 +1,78 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestCheckpointerKeepsTheWALSmall writes far more than SQLite's automatic
+// checkpoint threshold with that threshold turned off: only the background
+// checkpointer can keep the WAL from holding all of it.
+func TestCheckpointerKeepsTheWALSmall(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := Open(ctx, path, SyncNormal, []string{"CREATE TABLE blobs(id INTEGER PRIMARY KEY, b BLOB NOT NULL)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const rounds, size = 48, 256 << 10 // 12 MiB in all, 3,000 pages
+	blob := bytes.Repeat([]byte{'v'}, size)
+	for i := range rounds {
+		if _, err := db.W.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(?)", blob); err != nil {
+			t.Fatal(err)
+		}
+		// Room for the checkpointer to run a few times while we write.
+		time.Sleep(CheckpointEvery / 8)
+		if i%8 == 7 {
+			time.Sleep(CheckpointEvery)
+		}
+	}
+	st, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total := int64(rounds * size); st.Size() > total/2 {
+		t.Errorf("WAL holds %d bytes after %d written: nothing copied it into the database", st.Size(), total)
+	}
+	var n int
+	if err := db.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM blobs").Scan(&n); err != nil || n != rounds {
+		t.Fatalf("read back %d rows (%v), want %d", n, err, rounds)
+	}
+}
+
+// TestCloseKeepsEverything: a closed database opens again with every
+// commit, and Close stops the checkpointer.
+func TestCloseKeepsEverything(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	migrations := []string{"CREATE TABLE kv(k TEXT PRIMARY KEY, v TEXT NOT NULL)"}
+	db, err := Open(ctx, path, SyncFull, migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.W.ExecContext(ctx, "INSERT INTO kv VALUES('a', 'b')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(ctx, path, SyncFull, migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v string
+	if err := db.R.QueryRowContext(ctx, "SELECT v FROM kv WHERE k='a'").Scan(&v); err != nil || v != "b" {
+		t.Fatalf("v = %q (%v), want b", v, err)
+	}
+	if got, err := Version(ctx, db.R); err != nil || got != 1 {
+		t.Fatalf("version %d (%v), want 1", got, err)
+	}
+}
