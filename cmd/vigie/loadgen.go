@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -315,14 +317,20 @@ type benchResult struct {
 	TicketFrames []int64
 	// The sinks, polled on /metrics: the largest lag seen, and how long
 	// after the agents had everything each had caught up.
-	MaxSearchLag, MaxArchiveLag       float64
-	SearchCatchUp, ArchiveCatchUp     time.Duration
-	SearchCaughtUp, ArchiveCaughtUp   bool
-	CPU                               time.Duration
-	PeakRSS                           int64 // bytes; 0 when unknown
-	Goroutines                        float64
-	RawBleve                          float64 // documents/s; 0 when not measured
-	RawCH                             float64 // mentions/s (their mention and desk rows); 0 when not measured
+	MaxSearchLag, MaxArchiveLag     float64
+	SearchCatchUp, ArchiveCatchUp   time.Duration
+	SearchCaughtUp, ArchiveCaughtUp bool
+	CPU                             time.Duration
+	PeakRSS                         int64 // bytes; 0 when unknown
+	Goroutines                      float64
+	RawBleve                        float64 // documents/s; 0 when not measured
+	RawCH                           float64 // mentions/s (their mention and desk rows); 0 when not measured
+	// Stages are the hot path's own histograms over the run, where the
+	// time from POST to screen goes.
+	Stages []stage
+	// SchedWait is how long goroutines waited, runnable, for a CPU
+	// (in-process runs only): the cost of sharing two cores.
+	SchedWait                         *metrics.Float64Histogram
 	docs                              []desk.MentionData
 	frameErrs, wsErrors, unknownFrame atomic.Int64
 }
@@ -534,7 +542,8 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 		}
 	}
 
-	if _, err := scrapeMetrics(ctx, t.url); err != nil {
+	metrics0, err := scrapeMetrics(ctx, t.url)
+	if err != nil {
 		return nil, err
 	}
 	cpu0, err := cpuOf(t.pid)
@@ -542,6 +551,7 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 		return nil, err
 	}
 	resetPeakRSS(t.pid)
+	sched0 := schedLatencies()
 
 	// Poll the sinks' lags while the load runs.
 	pollCtx, stopPoll := context.WithCancel(ctx)
@@ -706,6 +716,12 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 	res.Seen = len(seen)
 	mu.Unlock()
 	agentsAt := time.Now()
+	if m, err := scrapeMetrics(ctx, t.url); err == nil {
+		res.Stages = stagesBetween(metrics0, m)
+	}
+	if t.pid == 0 {
+		res.SchedWait = schedLatencies().sub(sched0)
+	}
 
 	// Then the sinks: caught up when their cursors pass the last event the
 	// agents saw.
@@ -916,6 +932,20 @@ func printBench(w io.Writer, cfg benchConfig, results []*benchResult) {
 	row("POST answered p50 / p99", func(r *benchResult) string {
 		return ms(pct(r.Ack, 0.5)) + " / " + ms(pct(r.Ack, 0.99))
 	})
+	row("goroutines waiting for a CPU p50 / p99", func(r *benchResult) string {
+		if r.SchedWait == nil {
+			return "-"
+		}
+		return ms(histQuantile(r.SchedWait, 0.5)) + " / " + ms(histQuantile(r.SchedWait, 0.99))
+	})
+	for i, st := range hotPathStages {
+		row(st.label+" p50 / p99", func(r *benchResult) string {
+			if i >= len(r.Stages) || r.Stages[i].n == 0 {
+				return "-"
+			}
+			return ms(r.Stages[i].p50) + " / " + ms(r.Stages[i].p99)
+		})
+	}
 	row("ticket frames per agent (min-max)", func(r *benchResult) string {
 		return fmt.Sprintf("%d-%d", slices.Min(r.TicketFrames), slices.Max(r.TicketFrames))
 	})
@@ -1162,4 +1192,140 @@ func (s *chScratch) rawInsertRate(ctx context.Context, mentions int) (float64, e
 		}
 	}
 	return float64(mentions) / time.Since(start).Seconds(), nil
+}
+
+// hotPathStages are the histograms the bench reads off /metrics to say where
+// the time from POST to screen goes.
+var hotPathStages = []struct{ label, name string }{
+	{"intake commit (group, fsynced)", "vigie_intake_commit_seconds"},
+	{"router batch (read, route, apply)", "vigie_router_batch_seconds"},
+	{"desk transaction", "vigie_desk_apply_seconds"},
+	{"arrival → frame written (server side)", "vigie_pipeline_latency_seconds"},
+}
+
+// stage is one histogram's quantiles over a run.
+type stage struct {
+	n        float64
+	p50, p99 time.Duration
+}
+
+// stagesBetween reads hotPathStages' quantiles from the difference of two
+// scrapes.
+func stagesBetween(before, after map[string]float64) []stage {
+	out := make([]stage, len(hotPathStages))
+	for i, st := range hotPathStages {
+		b := histogramDelta(before, after, st.name)
+		if len(b) == 0 {
+			continue
+		}
+		out[i] = stage{n: b[len(b)-1].count, p50: b.quantile(0.5), p99: b.quantile(0.99)}
+	}
+	return out
+}
+
+type bucket struct{ le, count float64 }
+
+type buckets []bucket
+
+// histogramDelta returns name's cumulative buckets (summed over any other
+// labels) of after minus before, by upper bound.
+func histogramDelta(before, after map[string]float64, name string) buckets {
+	sum := map[float64]float64{}
+	prefix := name + "_bucket{"
+	for k, v := range after {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		i := strings.Index(k, `le="`)
+		if i < 0 {
+			continue
+		}
+		rest := k[i+4:]
+		le, err := strconv.ParseFloat(rest[:strings.IndexByte(rest, '"')], 64)
+		if err != nil {
+			continue
+		}
+		sum[le] += v - before[k]
+	}
+	var out buckets
+	for le, c := range sum {
+		out = append(out, bucket{le, c})
+	}
+	slices.SortFunc(out, func(a, b bucket) int { return cmp.Compare(a.le, b.le) })
+	return out
+}
+
+// quantile interpolates linearly within the bucket holding q, as
+// Prometheus's histogram_quantile does.
+func (bs buckets) quantile(q float64) time.Duration {
+	total := bs[len(bs)-1].count
+	if total == 0 {
+		return 0
+	}
+	rank := q * total
+	lo, below := 0.0, 0.0
+	for _, b := range bs {
+		if b.count >= rank {
+			if math.IsInf(b.le, 1) {
+				return time.Duration(lo * float64(time.Second)) // past the last bound
+			}
+			frac := 0.0
+			if b.count > below {
+				frac = (rank - below) / (b.count - below)
+			}
+			return time.Duration((lo + (b.le-lo)*frac) * float64(time.Second))
+		}
+		lo, below = b.le, b.count
+	}
+	return time.Duration(lo * float64(time.Second))
+}
+
+// schedLatencies reads the runtime's histogram of the time goroutines spent
+// runnable before they ran.
+func schedLatencies() schedHist {
+	sample := []metrics.Sample{{Name: "/sched/latencies:seconds"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return schedHist{}
+	}
+	h := sample[0].Value.Float64Histogram()
+	return schedHist{h: &metrics.Float64Histogram{Counts: slices.Clone(h.Counts), Buckets: h.Buckets}}
+}
+
+type schedHist struct{ h *metrics.Float64Histogram }
+
+// sub returns the counts of s minus those of earlier.
+func (s schedHist) sub(earlier schedHist) *metrics.Float64Histogram {
+	if s.h == nil || earlier.h == nil || len(s.h.Counts) != len(earlier.h.Counts) {
+		return nil
+	}
+	out := &metrics.Float64Histogram{Counts: slices.Clone(s.h.Counts), Buckets: s.h.Buckets}
+	for i := range out.Counts {
+		out.Counts[i] -= earlier.h.Counts[i]
+	}
+	return out
+}
+
+// histQuantile returns the upper bound of the bucket holding q.
+func histQuantile(h *metrics.Float64Histogram, q float64) time.Duration {
+	var total uint64
+	for _, c := range h.Counts {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := uint64(math.Ceil(q * float64(total)))
+	var seen uint64
+	for i, c := range h.Counts {
+		seen += c
+		if seen >= rank {
+			hi := h.Buckets[i+1]
+			if math.IsInf(hi, 1) {
+				hi = h.Buckets[i]
+			}
+			return time.Duration(hi * float64(time.Second))
+		}
+	}
+	return 0
 }
