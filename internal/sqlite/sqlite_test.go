@@ -21,17 +21,14 @@ func TestCheckpointerKeepsTheWALSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	const rounds, size = 48, 256 << 10 // 12 MiB in all, 3,000 pages
+	const rounds, size = 24, 512 << 10 // 12 MiB in all, 3,000 pages
 	blob := bytes.Repeat([]byte{'v'}, size)
-	for i := range rounds {
+	for range rounds {
 		if _, err := db.W.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(?)", blob); err != nil {
 			t.Fatal(err)
 		}
 		// Room for the checkpointer to run a few times while we write.
-		time.Sleep(CheckpointEvery / 8)
-		if i%8 == 7 {
-			time.Sleep(CheckpointEvery)
-		}
+		time.Sleep(CheckpointEvery / 4)
 	}
 	st, err := os.Stat(path + "-wal")
 	if err != nil {
