@@ -236,10 +236,14 @@ func (c *ClickHouse) Cursor(ctx context.Context) (int64, error) {
 // writes the batch again; the duplicates this leaves are invisible to KPIs
 // and folded by ReplacingMergeTree.
 func (c *ClickHouse) Write(ctx context.Context, batch []desk.Event, cursor int64) error {
+	rs := decode(batch)
+	return c.writeRows(ctx, &rs, cursor)
+}
+
+func (c *ClickHouse) writeRows(ctx context.Context, rs *rows, cursor int64) error {
 	if err := c.Migrate(ctx); err != nil {
 		return err
 	}
-	rs := decode(batch)
 	for i := range rs.segments {
 		s := &rs.segments[i]
 		if err := c.insertMentions(ctx, s.mentions); err != nil {

@@ -138,8 +138,12 @@ func (e *Embedded) Cursor(ctx context.Context) (int64, error) {
 }
 
 // Write archives batch and the cursor in one transaction.
-func (e *Embedded) Write(ctx context.Context, batch []desk.Event, cursor int64) (err error) {
+func (e *Embedded) Write(ctx context.Context, batch []desk.Event, cursor int64) error {
 	rs := decode(batch)
+	return e.writeRows(ctx, &rs, cursor)
+}
+
+func (e *Embedded) writeRows(ctx context.Context, rs *rows, cursor int64) (err error) {
 	tx, err := e.db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin archive write: %w", err)

@@ -59,9 +59,18 @@ func (f *Feeder) Run(ctx context.Context) error {
 		}
 		last := batch[len(batch)-1].Seq
 		f.metrics.lag.Set(float64(len(batch)))
+		// Decode once: the rows serve every retry, and the skipped events
+		// are counted from the same reading.
+		rs := decode(batch)
 		err = f.retry(ctx, "write batch", f.metrics.writeErrors, func() error {
 			start := time.Now()
-			if err := f.store.Write(ctx, batch, last); err != nil {
+			var err error
+			if rw, ok := f.store.(rowsWriter); ok {
+				err = rw.writeRows(ctx, &rs, last)
+			} else {
+				err = f.store.Write(ctx, batch, last)
+			}
+			if err != nil {
 				return err
 			}
 			f.metrics.writeSeconds.Observe(time.Since(start).Seconds())
@@ -70,7 +79,7 @@ func (f *Feeder) Run(ctx context.Context) error {
 		if err != nil {
 			return nil // ctx ended
 		}
-		f.account(batch)
+		f.account(batch, rs.skipped)
 		cursor = last
 		f.metrics.cursor.Set(float64(cursor))
 		f.metrics.lag.Set(0)
@@ -129,13 +138,19 @@ func lastSeq(batch []desk.Event, cursor int64) int64 {
 	return batch[len(batch)-1].Seq
 }
 
+// rowsWriter is a Store that can write rows already decoded (both of this
+// package's stores).
+type rowsWriter interface {
+	writeRows(ctx context.Context, rs *rows, cursor int64) error
+}
+
 // account counts a written batch in the metrics and logs what was skipped.
-func (f *Feeder) account(batch []desk.Event) {
+func (f *Feeder) account(batch []desk.Event, skipped []skip) {
 	f.metrics.batchEvents.Observe(float64(len(batch)))
 	for i := range batch {
 		f.metrics.events.WithLabelValues(string(batch[i].Type)).Inc()
 	}
-	for _, s := range decode(batch).skipped {
+	for _, s := range skipped {
 		f.metrics.skipped.WithLabelValues(s.Reason).Inc()
 		f.logger.Warn("archive_event_skipped", "seq", s.Seq, "reason", s.Reason, "error", s.Err)
 	}
