@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/vigie/vigie/desk"
-	"github.com/vigie/vigie/internal/jsonx"
 )
 
 // CompetitorTagPrefix marks a mention about a competitor: a routing rule
@@ -159,7 +158,7 @@ func decode(batch []desk.Event) rows {
 		switch ev.Type {
 		case desk.EventMentionReceived:
 			var d desk.MentionData
-			if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
+			if err := desk.DecodePayload(ev.Data, &d); err != nil {
 				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
 				continue
 			}
@@ -177,7 +176,7 @@ func decode(batch []desk.Event) rows {
 			cur.mentions = append(cur.mentions, row)
 		case desk.EventTicketCreated, desk.EventTicketUpdated:
 			var d desk.TicketData
-			if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
+			if err := desk.DecodePayload(ev.Data, &d); err != nil {
 				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
 				continue
 			}
@@ -189,7 +188,7 @@ func decode(batch []desk.Event) rows {
 			cur.desk = append(cur.desk, deskRowOf(ev, &d))
 		case EventCSATRated:
 			var d csatData
-			if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
+			if err := desk.DecodePayload(ev.Data, &d); err != nil {
 				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
 				continue
 			}
@@ -209,7 +208,7 @@ func decode(batch []desk.Event) rows {
 				Agent: d.Agent, Source: d.Source, Rating: uint8(d.Rating), RatedMS: ms(rated)})
 		case desk.EventMentionDeleted:
 			var d desk.DeletedData
-			if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
+			if err := desk.DecodePayload(ev.Data, &d); err != nil {
 				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
 				continue
 			}
@@ -220,7 +219,7 @@ func decode(batch []desk.Event) rows {
 			cur.deletes = append(cur.deletes, deletion{Source: d.Source, ID: d.ID, AuthorID: d.AuthorID})
 		case desk.EventRetentionApplied:
 			var d desk.RetentionData
-			if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
+			if err := desk.DecodePayload(ev.Data, &d); err != nil {
 				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
 				continue
 			}

@@ -16,7 +16,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vigie/vigie/desk"
-	"github.com/vigie/vigie/internal/jsonx"
 	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/offer"
 )
@@ -424,21 +423,21 @@ func (a *applier) apply(ev *desk.Event) error {
 	switch ev.Type {
 	case desk.EventMentionReceived:
 		var md desk.MentionData
-		if err := jsonx.Unmarshal(ev.Data, &md); err != nil {
+		if err := desk.DecodePayload(ev.Data, &md); err != nil {
 			return bad(err)
 		}
 		a.c.metrics.events.WithLabelValues("mention").Inc()
 		return a.mention(&md, ev.At)
 	case desk.EventTicketCreated, desk.EventTicketUpdated:
 		var td desk.TicketData
-		if err := jsonx.Unmarshal(ev.Data, &td); err != nil {
+		if err := desk.DecodePayload(ev.Data, &td); err != nil {
 			return bad(err)
 		}
 		a.c.metrics.events.WithLabelValues("ticket").Inc()
 		return a.ticket(&td, ev.At)
 	case offer.EventSent, offer.EventSkipped, offer.EventRedeemed:
 		var d offer.Decision
-		if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
+		if err := desk.DecodePayload(ev.Data, &d); err != nil {
 			return bad(err)
 		}
 		if d.Source == "" || d.UserID == "" {
@@ -448,7 +447,7 @@ func (a *applier) apply(ev *desk.Event) error {
 		return a.offer(&d, ev.Type, ev.At)
 	case desk.EventMentionDeleted:
 		var dd desk.DeletedData
-		if err := jsonx.Unmarshal(ev.Data, &dd); err != nil {
+		if err := desk.DecodePayload(ev.Data, &dd); err != nil {
 			return bad(err)
 		}
 		if dd.ID == "" && dd.AuthorID != "" {
@@ -462,7 +461,7 @@ func (a *applier) apply(ev *desk.Event) error {
 		// The retention policy: posts' words and customers' comments older
 		// than the cutoff go; the facts (sentiment, queue, rating) stay.
 		var rd desk.RetentionData
-		if err := jsonx.Unmarshal(ev.Data, &rd); err != nil {
+		if err := desk.DecodePayload(ev.Data, &rd); err != nil {
 			return bad(err)
 		}
 		if rd.Before.IsZero() {
@@ -479,7 +478,7 @@ func (a *applier) apply(ev *desk.Event) error {
 		// Our own answers, read back: a CRM rebuilt from the log gets its
 		// ratings again.
 		var r Rating
-		if err := jsonx.Unmarshal(ev.Data, &r); err != nil {
+		if err := desk.DecodePayload(ev.Data, &r); err != nil {
 			return bad(err)
 		}
 		if r.TicketID == 0 || r.Rating == 0 {

@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -186,5 +187,27 @@ func TestRoutedBatchesLeaveTheWriterFull(t *testing.T) {
 	}
 	if _, err := d.Resolve(context.Background(), ts[0].ID, "alice"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDecodePayloadSkipsOnlyTraces: a sink's reading of a ticket event has
+// everything but the routing trace.
+func TestDecodePayloadSkipsOnlyTraces(t *testing.T) {
+	td := TicketData{Ticket: Ticket{ID: 7, Queue: "refunds", Tags: []string{"fr"}, Routing: Routing{Rule: "refunds-fr", Trace: []router.Step{{Rule: "refunds-fr", Matched: true, Why: "text matches"}}}}, Change: ChangeCreated}
+	raw, err := json.Marshal(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got TicketData
+	if err := DecodePayload(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Ticket.Routing.Trace != nil {
+		t.Fatalf("trace decoded: %+v", got.Ticket.Routing.Trace)
+	}
+	td.Ticket.Routing.Trace = nil
+	want, _ := json.Marshal(td)
+	if again, _ := json.Marshal(got); string(again) != string(want) {
+		t.Fatalf("decoded %s\nwant    %s", again, want)
 	}
 }

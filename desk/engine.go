@@ -10,7 +10,6 @@ import (
 
 	"github.com/vigie/vigie/desk/assign"
 	"github.com/vigie/vigie/desk/sla"
-	"github.com/vigie/vigie/internal/jsonx"
 	"github.com/vigie/vigie/router"
 )
 
@@ -36,7 +35,7 @@ func eventsFromDesk(ev Event) ([]assign.Event, error) {
 // ticket.updated event.
 func decodeTicketData(ev Event) (*TicketData, error) {
 	var td TicketData
-	if err := jsonx.Unmarshal(ev.Data, &td); err != nil {
+	if err := DecodePayload(ev.Data, &td); err != nil {
 		return nil, fmt.Errorf("decode event %d: %w", ev.Seq, err)
 	}
 	return &td, nil

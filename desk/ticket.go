@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vigie/vigie/desk/sla"
+	"github.com/vigie/vigie/internal/jsonx"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/router"
 )
@@ -203,3 +204,11 @@ type DeletedData struct {
 	AuthorID string `json:"author_id,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 }
+
+// DecodePayload decodes an event's payload for a sink. It is
+// jsonx.Unmarshal, except that routing traces (the console's "why is this
+// here") are skipped, not decoded: no sink reads them, and they are most of
+// a mention's or a ticket's allocations.
+func DecodePayload(data []byte, v any) error { return payloadDecoder.Unmarshal(data, v) }
+
+var payloadDecoder = jsonx.NewDecoder(jsonx.Skip[[]router.Step]())

@@ -12,7 +12,6 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/vigie/vigie/desk"
-	"github.com/vigie/vigie/internal/jsonx"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/router"
 )
@@ -265,7 +264,7 @@ func (f *feeder) apply(ev *desk.Event) {
 
 func (f *feeder) applyMention(ev *desk.Event) error {
 	var p mentionPayload
-	if err := jsonx.Unmarshal(ev.Data, &p); err != nil {
+	if err := desk.DecodePayload(ev.Data, &p); err != nil {
 		return fmt.Errorf("decode mention: %w", err)
 	}
 	if p.Mention.Source == "" || p.Mention.ID == "" {
@@ -300,7 +299,7 @@ func (f *feeder) applyMention(ev *desk.Event) error {
 
 func (f *feeder) applyDeleted(ev *desk.Event) error {
 	var d desk.DeletedData
-	if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
+	if err := desk.DecodePayload(ev.Data, &d); err != nil {
 		return fmt.Errorf("decode deletion: %w", err)
 	}
 	switch {
@@ -327,7 +326,7 @@ func (f *feeder) applyDeleted(ev *desk.Event) error {
 // cutoff: those in the batch now, those in the index at flush.
 func (f *feeder) applyRetention(ev *desk.Event) error {
 	var d desk.RetentionData
-	if err := jsonx.Unmarshal(ev.Data, &d); err != nil {
+	if err := desk.DecodePayload(ev.Data, &d); err != nil {
 		return fmt.Errorf("decode retention: %w", err)
 	}
 	if d.Before.IsZero() {
@@ -346,7 +345,7 @@ func (f *feeder) applyRetention(ev *desk.Event) error {
 
 func (f *feeder) applyTicket(ev *desk.Event) error {
 	var p ticketPayload
-	if err := jsonx.Unmarshal(ev.Data, &p); err != nil {
+	if err := desk.DecodePayload(ev.Data, &p); err != nil {
 		return fmt.Errorf("decode ticket: %w", err)
 	}
 	t := &p.Ticket

@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie/vigie/desk"
-	"github.com/vigie/vigie/internal/jsonx"
 	"github.com/vigie/vigie/internal/sqlite"
 )
 
@@ -248,7 +247,7 @@ func (w *Watch) consume(ctx context.Context, evs []desk.Event) error {
 		switch ev.Type {
 		case desk.EventMentionReceived:
 			var md desk.MentionData
-			if err := jsonx.Unmarshal(ev.Data, &md); err != nil {
+			if err := desk.DecodePayload(ev.Data, &md); err != nil {
 				w.metrics.events.WithLabelValues("bad").Inc()
 				w.log.Warn("bad_event", "seq", ev.Seq, "type", string(ev.Type), "error", err)
 				continue
@@ -257,7 +256,7 @@ func (w *Watch) consume(ctx context.Context, evs []desk.Event) error {
 			w.metrics.events.WithLabelValues(w.eng.observe(&md).String()).Inc()
 		case desk.EventMentionDeleted:
 			var dd desk.DeletedData
-			if err := jsonx.Unmarshal(ev.Data, &dd); err != nil {
+			if err := desk.DecodePayload(ev.Data, &dd); err != nil {
 				w.metrics.events.WithLabelValues("bad").Inc()
 				w.log.Warn("bad_event", "seq", ev.Seq, "type", string(ev.Type), "error", err)
 				continue

@@ -60,3 +60,42 @@ func TestRejectsWhatEncodingJSONRejects(t *testing.T) {
 		}
 	}
 }
+
+type step struct {
+	Rule string `json:"rule"`
+	Why  string `json:"why"`
+}
+
+type withTrace struct {
+	Name  string   `json:"name"`
+	Trace []step   `json:"trace"`
+	Tags  []string `json:"tags"`
+	Inner struct {
+		Trace []step `json:"trace"`
+		N     int    `json:"n"`
+	} `json:"inner"`
+}
+
+// TestSkip: values of a skipped type stay zero, wherever they are; the rest
+// decodes as Unmarshal decodes it; bad JSON inside a skipped value is still
+// an error.
+func TestSkip(t *testing.T) {
+	in := `{"name":"a","trace":[{"rule":"r1","why":"w"},{"rule":"r2"}],"tags":["x"],"inner":{"trace":[{"rule":"r3"}],"n":4}}`
+	var full, skipped withTrace
+	if err := Unmarshal([]byte(in), &full); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewDecoder(Skip[[]step]()).Unmarshal([]byte(in), &skipped); err != nil {
+		t.Fatal(err)
+	}
+	if skipped.Trace != nil || skipped.Inner.Trace != nil {
+		t.Fatalf("traces decoded: %+v", skipped)
+	}
+	full.Trace, full.Inner.Trace = nil, nil
+	if !reflect.DeepEqual(full, skipped) {
+		t.Fatalf("skipping changed the rest:\n%+v\n%+v", skipped, full)
+	}
+	if err := NewDecoder(Skip[[]step]()).Unmarshal([]byte(`{"trace":[{"rule":}]}`), &skipped); err == nil {
+		t.Fatal("bad JSON in a skipped value: no error")
+	}
+}
