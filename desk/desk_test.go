@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,5 +210,58 @@ func TestDecodePayloadSkipsOnlyTraces(t *testing.T) {
 	want, _ := json.Marshal(td)
 	if again, _ := json.Marshal(got); string(again) != string(want) {
 		t.Fatalf("decoded %s\nwant    %s", again, want)
+	}
+}
+
+// TestReadEventsFromTheTail: the sinks read the newest events from memory,
+// exactly as the database holds them, and an erasure is never served stale.
+func TestReadEventsFromTheTail(t *testing.T) {
+	d := openTestDesk(t, HubConfig{})
+	f := &feeder{t: t, d: d}
+	for i := range 20 {
+		f.apply(f.mention(strconv.Itoa(i), "ana"+strconv.Itoa(i%3), "train late "+strconv.Itoa(i), "", 1))
+	}
+	ctx := context.Background()
+	fromDB := func(after int64, max int) []Event {
+		evs, err := d.readStoredEvents(ctx, after, max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	check := func(after int64, max int) {
+		t.Helper()
+		got, err := d.ReadEvents(ctx, after, max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fromDB(after, max); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after %d, max %d: from memory %+v\nfrom the database %+v", after, max, got, want)
+		}
+	}
+	head := d.LastSeq()
+	if evs, _ := d.fromTail(0, 1000); len(evs) != int(head) {
+		t.Fatalf("the tail holds %d events, want all %d", len(evs), head)
+	}
+	for _, c := range []struct {
+		after int64
+		max   int
+	}{{0, 5}, {3, 1000}, {head - 1, 10}, {head, 10}} {
+		f.apply(f.mention("again"+strconv.FormatInt(c.after, 10), "bob", "refresh the tail", "", 1))
+		check(c.after, c.max)
+	}
+	// An erasure rewrites stored events: what memory held of them is gone.
+	if _, ok := d.fromTail(0, 1); !ok {
+		t.Fatal("the tail no longer holds the first events")
+	}
+	f.tombstone(listener.Tombstone{Source: "x", AuthorID: "ana0", Reason: "gdpr"})
+	evs, err := d.ReadEvents(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Type == EventMentionReceived && strings.Contains(string(e.Data), `"train late 0"`) {
+			t.Fatalf("event %d still has the erased text: %s", e.Seq, e.Data)
+		}
 	}
 }

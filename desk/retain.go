@@ -195,6 +195,7 @@ func (d *Desk) retainMessages(ctx context.Context, cut int64) (int64, error) {
 // message, events about an author), from the watermark on.
 func (d *Desk) retainEvents(ctx context.Context, cut int64) (int64, error) {
 	return d.retainChunks(ctx, func(tx *sql.Tx) (int64, bool, error) {
+		d.dropTail()
 		wm, err := watermark(ctx, tx, stateRetainEvent)
 		if err != nil {
 			return 0, false, err

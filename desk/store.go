@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -153,6 +154,9 @@ type Desk struct {
 	headMu  sync.Mutex
 	head    int64
 	changed chan struct{}
+	// tail holds the newest events, contiguous, as stored: the sinks
+	// following the log read them from memory while they keep up.
+	tail []Event
 
 	wake chan struct{} // the outbox has work
 
@@ -308,6 +312,7 @@ func (d *Desk) txSync(ctx context.Context, sync sqlite.Sync, fn func(tx *sql.Tx,
 		d.lastSeq = ev.events[n-1].Seq
 		d.headMu.Lock()
 		d.head = d.lastSeq
+		d.keep(ev.events)
 		close(d.changed)
 		d.changed = make(chan struct{})
 		d.headMu.Unlock()
@@ -767,6 +772,7 @@ func (a *applier) tombstone(t *listener.Tombstone) error {
 			return err
 		}
 	}
+	a.d.dropTail()
 	if err := redactEvents(a.ctx, a.tx, t); err != nil {
 		return err
 	}
@@ -855,6 +861,17 @@ func redactWith(typ EventType, data []byte, marker string) ([]byte, error) {
 
 // ReadEvents returns up to max events with seq > after, in order.
 func (d *Desk) ReadEvents(ctx context.Context, after int64, max int) ([]Event, error) {
+	if max <= 0 {
+		return nil, nil
+	}
+	if evs, ok := d.fromTail(after, max); ok {
+		return evs, nil
+	}
+	return d.readStoredEvents(ctx, after, max)
+}
+
+// readStoredEvents is ReadEvents from the database.
+func (d *Desk) readStoredEvents(ctx context.Context, after int64, max int) ([]Event, error) {
 	rows, err := d.db.R.QueryContext(ctx, "SELECT seq, type, topic, queue, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, max)
 	if err != nil {
 		return nil, fmt.Errorf("read events after %d: %w", after, err)
@@ -876,6 +893,50 @@ func (d *Desk) ReadEvents(ctx context.Context, after int64, max int) ([]Event, e
 		return nil, fmt.Errorf("read events after %d: %w", after, err)
 	}
 	return out, nil
+}
+
+// tailEvents bounds the events kept in memory for ReadEvents: seconds of
+// traffic at full speed.
+const tailEvents = 16384
+
+// keep appends committed events to the tail, as ReadEvents would read them
+// from the database. d.headMu is held.
+func (d *Desk) keep(evs []Event) {
+	if len(d.tail) > 0 && d.tail[len(d.tail)-1].Seq+1 != evs[0].Seq {
+		d.tail = nil // not contiguous (cannot happen with one writer): start over
+	}
+	for _, e := range evs {
+		e.At = time.Unix(0, e.At.UnixNano()).UTC()
+		e.arrived = time.Time{}
+		d.tail = append(d.tail, e)
+	}
+	if len(d.tail) > 2*tailEvents {
+		d.tail = append([]Event(nil), d.tail[len(d.tail)-tailEvents:]...)
+	}
+}
+
+// dropTail forgets the tail, before a transaction rewrites stored events
+// (an erasure, retention): from then on ReadEvents reads the database.
+func (d *Desk) dropTail() {
+	d.headMu.Lock()
+	d.tail = nil
+	d.headMu.Unlock()
+}
+
+// fromTail returns the events after seq from the tail, and whether the tail
+// covers seq.
+func (d *Desk) fromTail(after int64, max int) ([]Event, bool) {
+	d.headMu.Lock()
+	defer d.headMu.Unlock()
+	n := len(d.tail)
+	if n == 0 || after < d.tail[0].Seq-1 {
+		return nil, false
+	}
+	if after >= d.tail[n-1].Seq {
+		return nil, true
+	}
+	i := int(after - d.tail[0].Seq + 1)
+	return slices.Clone(d.tail[i:min(n, i+max)]), true
 }
 
 // WaitEvents blocks until an event after seq exists, or ctx is done.
