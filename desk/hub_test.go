@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/vigie/vigie/listener"
 	"go.uber.org/goleak"
 )
 
@@ -264,4 +265,34 @@ func FuzzClientMessage(f *testing.F) {
 			t.Fatalf("accepted presence %q", p.State)
 		}
 	})
+}
+
+// TestMarshalEventIsEncodingJSON: frames written directly are byte for byte
+// what encoding/json writes.
+func TestMarshalEventIsEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 4, 5, 123456789, time.UTC)
+	data, err := json.Marshal(MentionData{Mention: listener.Mention{Source: "x", ID: "1", Text: `<b>"quoted" & élan</b>`}, TicketID: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []Event{
+		{Seq: 1, Type: EventMentionReceived, At: at, Data: data},
+		{Seq: 1 << 40, Type: EventTicketUpdated, At: at.In(time.FixedZone("CET", 3600)), Data: []byte(`{"a":[1,2,{"b":null}]}`)},
+		{Seq: 7, Type: EventTicketCreated, At: at.Truncate(time.Second), Data: []byte(`"s"`)},
+		{Seq: 8, Type: "odd \"type\"", At: at, Data: []byte(`{}`)},
+		{Seq: 9, Type: EventMentionDeleted, At: at},
+		{Seq: 10, Type: EventMentionDeleted, At: time.Time{}, Data: []byte(`{}`)},
+	} {
+		want, err := json.Marshal(&e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := marshalEvent(&e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("marshalEvent = %s\nencoding/json  %s", got, want)
+		}
+	}
 }
