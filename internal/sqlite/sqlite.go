@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -28,9 +29,11 @@ type DB struct {
 	Path string
 
 	// ckpt is the background checkpointer's own connection; stop ends it.
-	ckpt *sql.DB
-	stop context.CancelFunc
-	done chan struct{}
+	// ckptMu keeps it out while Checkpoint truncates the WAL.
+	ckpt   *sql.DB
+	ckptMu sync.Mutex
+	stop   context.CancelFunc
+	done   chan struct{}
 }
 
 // CheckpointEvery is how often the background checkpointer copies the WAL
@@ -131,20 +134,49 @@ func (db *DB) checkpointer(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		// Checkpoint is truncating: this round is not needed.
+		if !db.ckptMu.TryLock() {
+			continue
+		}
 		// An error (a full disk) is retried on the next tick; the WAL
 		// holds every commit meanwhile.
 		_, _ = db.ckpt.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		db.ckptMu.Unlock()
 	}
 }
 
 // Checkpoint copies the WAL into the database file and truncates it, so
 // that content deleted from the database is gone from the WAL's bytes too.
+//
+// SQLite reports a checkpoint it could not finish (another checkpoint
+// running, a reader still on an old snapshot) as a result, not an error:
+// Checkpoint keeps the background checkpointer out meanwhile and tries
+// again until the WAL is empty, or fails when ctx ends or after
+// truncateWait.
 func (db *DB) Checkpoint(ctx context.Context) error {
-	if _, err := db.W.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-		return fmt.Errorf("checkpoint %q: %w", db.Path, err)
+	db.ckptMu.Lock()
+	defer db.ckptMu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, truncateWait)
+	defer cancel()
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		var busy, log, done int
+		err := db.W.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &done)
+		if err != nil {
+			return fmt.Errorf("checkpoint %q: %w", db.Path, err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("checkpoint %q: the WAL is still in use (%d of %d frames copied): %w", db.Path, done, log, ctx.Err())
+		case <-time.After(wait):
+		}
 	}
-	return nil
 }
+
+// truncateWait bounds how long Checkpoint waits for readers to move on.
+const truncateWait = 30 * time.Second
 
 // Close closes both pools.
 func (db *DB) Close() error {

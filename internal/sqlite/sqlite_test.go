@@ -73,3 +73,55 @@ func TestCloseKeepsEverything(t *testing.T) {
 		t.Fatalf("version %d (%v), want 1", got, err)
 	}
 }
+
+// TestCheckpointWaitsForReaders: a reader on an old snapshot keeps the WAL
+// from being emptied; Checkpoint says so rather than pretend, and succeeds
+// once the reader has moved on.
+func TestCheckpointWaitsForReaders(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := Open(ctx, path, SyncFull, []string{"CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT NOT NULL)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.W.ExecContext(ctx, "INSERT INTO kv(v) VALUES('old')"); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := db.R.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if _, err := reader.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM kv").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.W.ExecContext(ctx, "INSERT INTO kv(v) VALUES('new')"); err != nil {
+		t.Fatal(err)
+	}
+	// SQLite waits busy_timeout for the reader, then reports the
+	// checkpoint as busy in its result row: make that wait short, so that
+	// the row, not an interrupted wait, is what Checkpoint must read.
+	if _, err := db.W.ExecContext(ctx, "PRAGMA busy_timeout=20"); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := db.Checkpoint(short); err == nil {
+		t.Fatal("Checkpoint succeeded while a reader held an old snapshot")
+	}
+	if _, err := reader.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path + "-wal"); err != nil || st.Size() != 0 {
+		t.Fatalf("after Checkpoint the WAL holds %v bytes (%v), want 0", st.Size(), err)
+	}
+}
