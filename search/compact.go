@@ -77,30 +77,63 @@ func (ix *Index) Compact(ctx context.Context) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+	old, err := segmentFiles(store)
+	if err != nil {
+		return err
+	}
 	opts := mergeplan.SingleSegmentMergePlanOptions
 	if err := sc.ForceMerge(ctx, &opts); err != nil {
 		return fmt.Errorf("search: compact: %w", err)
 	}
-	// The merger removes the merged segments' files once no snapshot refers
-	// to them, shortly after the merge is persisted.
-	return waitSegments(ctx, store, func(n int) bool { return n <= 1 })
+	// The merger removes the merged segments' files once no snapshot
+	// refers to them, shortly after the merge is persisted: done when one
+	// file is left, or when none of the files from before the merge is
+	// (the feeder may have written newer segments meanwhile, with only
+	// newer events in them).
+	return waitSegmentFiles(ctx, store, func(files map[string]bool) bool {
+		if len(files) <= 1 {
+			return true
+		}
+		for name := range files {
+			if old[name] {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// segmentFiles returns the names of the segment files in store.
+func segmentFiles(store string) (map[string]bool, error) {
+	entries, err := os.ReadDir(store)
+	if err != nil {
+		return nil, fmt.Errorf("search: compact: %w", err)
+	}
+	files := map[string]bool{}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".zap") {
+			files[e.Name()] = true
+		}
+	}
+	return files, nil
 }
 
 // waitSegments waits until the number of segment files in store satisfies
 // ok, for 30 seconds at most.
 func waitSegments(ctx context.Context, store string, ok func(int) bool) error {
+	return waitSegmentFiles(ctx, store, func(files map[string]bool) bool { return ok(len(files)) })
+}
+
+// waitSegmentFiles waits until the segment files in store satisfy ok, for
+// 30 seconds at most.
+func waitSegmentFiles(ctx context.Context, store string, ok func(map[string]bool) bool) error {
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		entries, err := os.ReadDir(store)
+		files, err := segmentFiles(store)
 		if err != nil {
-			return fmt.Errorf("search: compact: %w", err)
+			return err
 		}
-		zaps := 0
-		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), ".zap") {
-				zaps++
-			}
-		}
-		if ok(zaps) {
+		zaps := len(files)
+		if ok(files) {
 			return nil
 		}
 		if time.Now().After(deadline) {
