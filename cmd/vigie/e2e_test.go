@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,7 +43,15 @@ func startAppWith(t testing.TB, data string, client *http.Client, extra ...func(
 	for _, f := range extra {
 		f(&cfg)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// Without -v, warnings and errors are kept and shown only if the test
+	// fails: a 500 in CI then says why.
+	kept := &keptLog{}
+	logger := slog.New(slog.NewTextHandler(kept, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the server's warnings and errors:\n%s", kept.String())
+		}
+	})
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
@@ -57,6 +66,28 @@ func startAppWith(t testing.TB, data string, client *http.Client, extra ...func(
 	t.Cleanup(a.stop)
 	a.waitReady()
 	return a
+}
+
+// keptLog keeps the last 256 KiB written to it.
+type keptLog struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (k *keptLog) Write(p []byte) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.buf = append(k.buf, p...)
+	if over := len(k.buf) - 256<<10; over > 0 {
+		k.buf = append([]byte(nil), k.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (k *keptLog) String() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return string(k.buf)
 }
 
 type testWriter struct{ t testing.TB }
