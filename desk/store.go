@@ -18,6 +18,7 @@ import (
 
 	"github.com/vigie/vigie/desk/sla"
 	"github.com/vigie/vigie/internal/jsonx"
+	"github.com/vigie/vigie/internal/seqtail"
 	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/router"
@@ -154,9 +155,9 @@ type Desk struct {
 	headMu  sync.Mutex
 	head    int64
 	changed chan struct{}
-	// tail holds the newest events, contiguous, as stored: the sinks
-	// following the log read them from memory while they keep up.
-	tail []Event
+	// tail holds the newest events as stored: the sinks following the log
+	// read them from memory while they keep up.
+	tail *seqtail.Tail[Event]
 
 	wake chan struct{} // the outbox has work
 
@@ -188,6 +189,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.R
 		log:     logger.With("component", "desk"),
 		metrics: newMetrics(reg),
 		changed: make(chan struct{}),
+		tail:    seqtail.New(tailEvents, func(e *Event) int64 { return e.Seq }),
 		wake:    make(chan struct{}, 1),
 		replier: NewSandbox(),
 
@@ -256,12 +258,12 @@ func (d *Desk) tx(ctx context.Context, fn func(tx *sql.Tx, ev *eventBuf) error) 
 // committed in the same transaction. The next SyncFull commit fsyncs the
 // WAL with everything before it, so the file never holds a person's action
 // without the routing it followed.
-func (d *Desk) txSync(ctx context.Context, sync sqlite.Sync, fn func(tx *sql.Tx, ev *eventBuf) error) ([]Event, error) {
+func (d *Desk) txSync(ctx context.Context, durability sqlite.Sync, fn func(tx *sql.Tx, ev *eventBuf) error) ([]Event, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var tx *sql.Tx
 	var err error
-	if sync == sqlite.SyncFull {
+	if durability == sqlite.SyncFull {
 		tx, err = d.db.W.BeginTx(ctx, nil)
 	} else {
 		// The pragma holds for the connection: pin the writer so that no
@@ -276,7 +278,7 @@ func (d *Desk) txSync(ctx context.Context, sync sqlite.Sync, fn func(tx *sql.Tx,
 			}
 			conn.Close()
 		}()
-		if _, err = conn.ExecContext(ctx, "PRAGMA synchronous="+string(sync)); err != nil {
+		if _, err = conn.ExecContext(ctx, "PRAGMA synchronous="+string(durability)); err != nil {
 			return nil, fmt.Errorf("set synchronous: %w", err)
 		}
 		tx, err = conn.BeginTx(ctx, nil)
@@ -902,24 +904,19 @@ const tailEvents = 16384
 // keep appends committed events to the tail, as ReadEvents would read them
 // from the database. d.headMu is held.
 func (d *Desk) keep(evs []Event) {
-	if len(d.tail) > 0 && d.tail[len(d.tail)-1].Seq+1 != evs[0].Seq {
-		d.tail = nil // not contiguous (cannot happen with one writer): start over
+	stored := slices.Clone(evs)
+	for i := range stored {
+		stored[i].At = time.Unix(0, stored[i].At.UnixNano()).UTC()
+		stored[i].arrived = time.Time{}
 	}
-	for _, e := range evs {
-		e.At = time.Unix(0, e.At.UnixNano()).UTC()
-		e.arrived = time.Time{}
-		d.tail = append(d.tail, e)
-	}
-	if len(d.tail) > 2*tailEvents {
-		d.tail = append([]Event(nil), d.tail[len(d.tail)-tailEvents:]...)
-	}
+	d.tail.Append(stored...)
 }
 
 // dropTail forgets the tail, before a transaction rewrites stored events
 // (an erasure, retention): from then on ReadEvents reads the database.
 func (d *Desk) dropTail() {
 	d.headMu.Lock()
-	d.tail = nil
+	d.tail.Reset()
 	d.headMu.Unlock()
 }
 
@@ -928,15 +925,7 @@ func (d *Desk) dropTail() {
 func (d *Desk) fromTail(after int64, max int) ([]Event, bool) {
 	d.headMu.Lock()
 	defer d.headMu.Unlock()
-	n := len(d.tail)
-	if n == 0 || after < d.tail[0].Seq-1 {
-		return nil, false
-	}
-	if after >= d.tail[n-1].Seq {
-		return nil, true
-	}
-	i := int(after - d.tail[0].Seq + 1)
-	return slices.Clone(d.tail[i:min(n, i+max)]), true
+	return d.tail.Read(after, max)
 }
 
 // WaitEvents blocks until an event after seq exists, or ctx is done.

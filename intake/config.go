@@ -12,8 +12,9 @@ type Config struct {
 	// MaxBatchItems bounds how many items one group commit takes
 	// (default 20,000: a commit of that size takes tens of milliseconds).
 	MaxBatchItems int
-	// TailRecords is how many recent records are kept in memory for readers
-	// (default 65,536: a few seconds of a burst, some tens of MB at most).
+	// TailRecords is how many recent records, at least, are kept in memory
+	// for readers (up to twice as many between trims; default 65,536: a few
+	// seconds of a burst, some tens of MB).
 	TailRecords int
 }
 

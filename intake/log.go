@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigie/vigie/internal/seqtail"
 	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/listener"
 )
@@ -87,7 +88,7 @@ type Log struct {
 	mu      sync.Mutex
 	closed  bool
 	lastSeq int64
-	tail    []Record // the newest records, contiguous in seq, for readers
+	tail    *seqtail.Tail[Record] // the newest records, for readers
 	changed chan struct{}
 
 	// scope is the ingest endpoints' source scope (SetSourceScope).
@@ -119,6 +120,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.R
 		reqs:    make(chan *appendReq, 1024),
 		done:    make(chan struct{}),
 		changed: make(chan struct{}),
+		tail:    seqtail.New(cfg.TailRecords, func(r *Record) int64 { return r.Seq }),
 	}
 	if err := db.R.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM items").Scan(&l.lastSeq); err != nil {
 		db.Close()
@@ -359,13 +361,7 @@ func (l *Log) publish(seq int64, records []Record) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.tail) > 0 && l.tail[len(l.tail)-1].Seq+1 != records[0].Seq {
-		l.tail = nil // not contiguous (cannot happen with one writer); start over
-	}
-	l.tail = append(l.tail, records...)
-	if over := len(l.tail) - l.cfg.TailRecords; over > 0 {
-		l.tail = append([]Record(nil), l.tail[over:]...)
-	}
+	l.tail.Append(records...)
 	l.lastSeq = seq
 	close(l.changed)
 	l.changed = make(chan struct{})
@@ -392,14 +388,7 @@ func (l *Log) Wait(ctx context.Context, after int64) error {
 // blocking. Recent records come from memory; older ones from the database.
 func (l *Log) Read(ctx context.Context, after int64, max int) ([]Record, error) {
 	l.mu.Lock()
-	if n := len(l.tail); n > 0 && after+1 >= l.tail[0].Seq {
-		i := int(after + 1 - l.tail[0].Seq)
-		if i >= n {
-			l.mu.Unlock()
-			return nil, nil
-		}
-		end := min(n, i+max)
-		out := append([]Record(nil), l.tail[i:end]...)
+	if out, ok := l.tail.Read(after, max); ok {
 		l.mu.Unlock()
 		return out, nil
 	}

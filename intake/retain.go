@@ -117,11 +117,5 @@ func (l *Log) deleteRetained(ctx context.Context, seqs []any, watermark int64) (
 func (l *Log) dropTail(upTo int64, before time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	i := 0
-	for i < len(l.tail) && l.tail[i].Seq <= upTo && l.tail[i].ReceivedAt.Before(before) {
-		i++
-	}
-	if i > 0 {
-		l.tail = append([]Record(nil), l.tail[i:]...)
-	}
+	l.tail.DropOldest(func(r *Record) bool { return r.Seq <= upTo && r.ReceivedAt.Before(before) })
 }

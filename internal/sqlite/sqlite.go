@@ -37,10 +37,9 @@ type DB struct {
 }
 
 // CheckpointEvery is how often the background checkpointer copies the WAL
-// into the database file.
-// A round copies the latest version of each page written since the last
-// one and fsyncs the file: a second apart, a page written in every commit is
-// copied once a second, not once a commit.
+// into the database file. A round copies the latest version of each page
+// written since the last one and fsyncs the file: a second apart, a page
+// written in every commit is copied once a second, not once a commit.
 const CheckpointEvery = time.Second
 
 // Sync says how hard a commit waits for the disk.
