@@ -330,7 +330,7 @@ type benchResult struct {
 	Stages []stage
 	// SchedWait is how long goroutines waited, runnable, for a CPU
 	// (in-process runs only): the cost of sharing two cores.
-	SchedWait                         *metrics.Float64Histogram
+	SchedWait                         buckets
 	docs                              []desk.MentionData
 	frameErrs, wsErrors, unknownFrame atomic.Int64
 }
@@ -720,7 +720,7 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 		res.Stages = stagesBetween(metrics0, m)
 	}
 	if t.pid == 0 {
-		res.SchedWait = schedLatencies().sub(sched0)
+		res.SchedWait = schedLatencies().minus(sched0)
 	}
 
 	// Then the sinks: caught up when their cursors pass the last event the
@@ -936,7 +936,7 @@ func printBench(w io.Writer, cfg benchConfig, results []*benchResult) {
 		if r.SchedWait == nil {
 			return "-"
 		}
-		return ms(histQuantile(r.SchedWait, 0.5)) + " / " + ms(histQuantile(r.SchedWait, 0.99))
+		return ms(r.SchedWait.quantile(0.5)) + " / " + ms(r.SchedWait.quantile(0.99))
 	})
 	for i, st := range hotPathStages {
 		row(st.label+" p50 / p99", func(r *benchResult) string {
@@ -1281,51 +1281,32 @@ func (bs buckets) quantile(q float64) time.Duration {
 }
 
 // schedLatencies reads the runtime's histogram of the time goroutines spent
-// runnable before they ran.
-func schedLatencies() schedHist {
+// runnable before they ran, as cumulative buckets.
+func schedLatencies() buckets {
 	sample := []metrics.Sample{{Name: "/sched/latencies:seconds"}}
 	metrics.Read(sample)
 	if sample[0].Value.Kind() != metrics.KindFloat64Histogram {
-		return schedHist{}
-	}
-	h := sample[0].Value.Float64Histogram()
-	return schedHist{h: &metrics.Float64Histogram{Counts: slices.Clone(h.Counts), Buckets: h.Buckets}}
-}
-
-type schedHist struct{ h *metrics.Float64Histogram }
-
-// sub returns the counts of s minus those of earlier.
-func (s schedHist) sub(earlier schedHist) *metrics.Float64Histogram {
-	if s.h == nil || earlier.h == nil || len(s.h.Counts) != len(earlier.h.Counts) {
 		return nil
 	}
-	out := &metrics.Float64Histogram{Counts: slices.Clone(s.h.Counts), Buckets: s.h.Buckets}
-	for i := range out.Counts {
-		out.Counts[i] -= earlier.h.Counts[i]
+	h := sample[0].Value.Float64Histogram()
+	out := make(buckets, len(h.Counts))
+	var sum float64
+	for i, c := range h.Counts {
+		sum += float64(c)
+		out[i] = bucket{le: h.Buckets[i+1], count: sum}
 	}
 	return out
 }
 
-// histQuantile returns the upper bound of the bucket holding q.
-func histQuantile(h *metrics.Float64Histogram, q float64) time.Duration {
-	var total uint64
-	for _, c := range h.Counts {
-		total += c
+// minus returns bs's counts less those of earlier, bucket by bucket (both
+// from the same histogram).
+func (bs buckets) minus(earlier buckets) buckets {
+	if len(bs) == 0 || len(bs) != len(earlier) {
+		return nil
 	}
-	if total == 0 {
-		return 0
+	out := slices.Clone(bs)
+	for i := range out {
+		out[i].count -= earlier[i].count
 	}
-	rank := uint64(math.Ceil(q * float64(total)))
-	var seen uint64
-	for i, c := range h.Counts {
-		seen += c
-		if seen >= rank {
-			hi := h.Buckets[i+1]
-			if math.IsInf(hi, 1) {
-				hi = h.Buckets[i]
-			}
-			return time.Duration(hi * float64(time.Second))
-		}
-	}
-	return 0
+	return out
 }

@@ -146,3 +146,35 @@ func TestBenchInProcess(t *testing.T) {
 		t.Error("no ratio against raw Bleve")
 	}
 }
+
+// TestStagesBetween reads a histogram's quantiles from two scrapes, as the
+// bench does, interpolating within buckets as histogram_quantile does.
+func TestStagesBetween(t *testing.T) {
+	scrape := func(counts ...float64) map[string]float64 {
+		m := map[string]float64{}
+		for i, le := range []string{"0.001", "0.01", "0.1", "+Inf"} {
+			m[`vigie_intake_commit_seconds_bucket{le="`+le+`"}`] = counts[i]
+		}
+		return m
+	}
+	// 100 commits over the run: 50 under 1 ms, 40 more under 10 ms, 9 more
+	// under 100 ms, 1 beyond; 7 before the run, all under 1 ms.
+	st := stagesBetween(scrape(7, 7, 7, 7), scrape(57, 97, 106, 107))
+	got := st[0]
+	if got.n != 100 {
+		t.Fatalf("n = %v, want 100", got.n)
+	}
+	if got.p50 != time.Millisecond {
+		t.Errorf("p50 = %v, want 1ms", got.p50)
+	}
+	if want := 100 * time.Millisecond; got.p99 != want {
+		t.Errorf("p99 = %v, want %v", got.p99, want)
+	}
+	if st[1].n != 0 {
+		t.Errorf("a histogram absent from the scrapes has %v samples", st[1].n)
+	}
+	// The runtime's scheduling histogram goes through the same buckets.
+	if b := schedLatencies(); len(b) == 0 || len(b.minus(b)) != len(b) || b.minus(b)[len(b)-1].count != 0 {
+		t.Errorf("schedLatencies: %d buckets", len(b))
+	}
+}
