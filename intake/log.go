@@ -361,6 +361,14 @@ func (l *Log) publish(seq int64, records []Record) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for i := range records {
+		if records[i].Item.Tombstone != nil {
+			// The commit erased earlier items from the database: forget
+			// the copies kept in memory too.
+			l.tail.Reset()
+			break
+		}
+	}
 	l.tail.Append(records...)
 	l.lastSeq = seq
 	close(l.changed)

@@ -166,3 +166,27 @@ func BenchmarkAppend(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N*50)/b.Elapsed().Seconds(), "mentions/s")
 }
+
+// TestTombstoneErasesFromMemoryToo: after an erasure, a follower reading
+// the log gets the erased items neither from the database nor from the
+// records kept in memory.
+func TestTombstoneErasesFromMemoryToo(t *testing.T) {
+	t.Parallel()
+	l := openLog(t, filepath.Join(t.TempDir(), "intake.db"))
+	defer l.Close()
+	ctx := context.Background()
+	if _, err := l.Append(ctx, []listener.Item{item("1", "SECRET"), item("2", "SECRET too")}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tomb := listener.TombstoneItem(listener.Tombstone{Source: "x", AuthorID: "a", At: time.Unix(0, 0).UTC()})
+	if _, err := l.Append(ctx, []listener.Item{tomb}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := l.Read(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].Item.Tombstone == nil {
+		t.Fatalf("read %d records after the erasure, want only the tombstone: %+v", len(recs), recs)
+	}
+}
