@@ -20,6 +20,12 @@ type Config struct {
 	Path string
 	// BatchSize bounds the desk events read at once (default 500).
 	BatchSize int
+	// MaxDelay is how long the CRM lets events gather, once one arrives,
+	// before it applies them (default 250ms). Batches of a few hundred
+	// events cost a fraction of the CPU and commits of one batch an event,
+	// and leave the cores to the agents' hot path; profiles are at most
+	// this late. A backlog larger than BatchSize is applied without delay.
+	MaxDelay time.Duration
 	// Surveys are the CSAT survey templates by queue. A ticket resolved in
 	// a queue without one is offered no survey. The key "*" applies to
 	// every queue without its own.
@@ -140,6 +146,12 @@ func (c *Config) Validate() error {
 	}
 	if c.BatchSize < 0 {
 		return fmt.Errorf("crm: batch size %d must be positive", c.BatchSize)
+	}
+	if c.MaxDelay == 0 {
+		c.MaxDelay = 250 * time.Millisecond
+	}
+	if c.MaxDelay < 0 {
+		return fmt.Errorf("crm: max delay %v must be positive", c.MaxDelay)
 	}
 	if c.SurveyTTL == 0 {
 		c.SurveyTTL = 7 * 24 * time.Hour

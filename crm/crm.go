@@ -296,14 +296,24 @@ func (c *CRM) follow(ctx context.Context) error {
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		if n > 0 {
-			continue
+		if n >= c.cfg.BatchSize {
+			continue // a backlog: no waiting
 		}
-		if err := c.events.WaitEvents(ctx, c.Cursor()); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+		if n == 0 {
+			if err := c.events.WaitEvents(ctx, c.Cursor()); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fmt.Errorf("crm: wait for events: %w", err)
 			}
-			return fmt.Errorf("crm: wait for events: %w", err)
+		}
+		// Let a batch gather (MaxDelay).
+		t := time.NewTimer(c.cfg.MaxDelay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
 		}
 	}
 }

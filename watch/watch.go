@@ -197,7 +197,10 @@ func (w *Watch) step(ctx context.Context) error {
 		return fmt.Errorf("watch: %w", err)
 	}
 	if len(evs) > 0 {
-		return w.consume(ctx, evs)
+		if err := w.consume(ctx, evs); err != nil || len(evs) >= w.cfg.BatchSize {
+			return err // a backlog is read without delay
+		}
+		return w.gather(ctx)
 	}
 	wctx, stop := context.WithTimeout(ctx, tickEvery)
 	err = w.events.WaitEvents(wctx, w.Cursor())
@@ -211,7 +214,19 @@ func (w *Watch) step(ctx context.Context) error {
 	if err != nil { // a tick: windows may be due with no new event
 		return w.consume(ctx, nil)
 	}
-	return nil
+	return w.gather(ctx)
+}
+
+// gather lets the next batch of events gather for MaxDelay.
+func (w *Watch) gather(ctx context.Context) error {
+	t := time.NewTimer(w.cfg.MaxDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // reload rebuilds the detectors and the alerts' lifecycle from the
