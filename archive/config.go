@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -18,6 +19,11 @@ type Config struct {
 	// store fails (defaults 200ms and 30s: a restarting ClickHouse is picked
 	// up quickly, a dead one is not hammered).
 	RetryMin, RetryMax time.Duration
+	// Yield, when set, is called before each batch is written: it returns
+	// once the hot path (intake, router) has no work waiting, or after a
+	// bounded delay (internal/yield), so that bursts and agents' tickets
+	// get the CPUs first. Nil: never wait.
+	Yield func(context.Context)
 }
 
 // Validate fills defaults and checks the configuration.

@@ -58,6 +58,9 @@ func (f *Feeder) Run(ctx context.Context) error {
 			return nil // fill retries everything else: ctx ended
 		}
 		last := batch[len(batch)-1].Seq
+		if f.cfg.Yield != nil {
+			f.cfg.Yield(ctx)
+		}
 		f.metrics.lag.Set(float64(len(batch)))
 		// Decode once: the rows serve every retry, and the skipped events
 		// are counted from the same reading.

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/yield/yieldtest"
 )
 
 // memLog is an in-memory EventLog: events are appended by the test and read
@@ -289,5 +290,26 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("defaults not filled: %+v", tc.cfg)
 			}
 		})
+	}
+}
+
+func TestFeederYieldsBeforeWriting(t *testing.T) {
+	log := newMemLog()
+	store := newEmbedded(t)
+	hold := yieldtest.NewHold()
+	defer hold.Release()
+	stop := runFeeder(t, log, store, Config{MaxDelay: time.Millisecond, Yield: hold.Yield}, prometheus.NewRegistry())
+	evs := newEvents()
+	evs.mention(t, mention{id: "1", author: "alice", queue: "support", received: at(time.Minute)})
+	log.append(evs.list...)
+	hold.WaitEntered(t)
+	time.Sleep(100 * time.Millisecond) // time to write, were it not held
+	if c, err := store.Cursor(context.Background()); err != nil || c != 0 {
+		t.Fatalf("cursor = %d, %v while the hot path is busy, want 0", c, err)
+	}
+	hold.Release()
+	waitCursor(t, store, 1, 10*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,11 @@ type Config struct {
 	// and leave the cores to the agents' hot path; profiles are at most
 	// this late. A backlog larger than BatchSize is applied without delay.
 	MaxDelay time.Duration
+	// Yield, when set, is called before each batch is applied: it returns
+	// once the hot path (intake, router) has no work waiting, or after a
+	// bounded delay (internal/yield), so that bursts and agents' tickets
+	// get the CPUs first. Nil: never wait.
+	Yield func(context.Context)
 	// Surveys are the CSAT survey templates by queue. A ticket resolved in
 	// a queue without one is offered no survey. The key "*" applies to
 	// every queue without its own.

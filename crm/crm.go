@@ -280,6 +280,9 @@ func (c *CRM) Run(ctx context.Context) error {
 func (c *CRM) follow(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
 	for {
+		if c.cfg.Yield != nil {
+			c.cfg.Yield(ctx)
+		}
 		n, err := c.Step(ctx)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigie/vigie/desk"
 	"github.com/vigie/vigie/intake"
+	"github.com/vigie/vigie/internal/yield/yieldtest"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/router"
 )
@@ -174,4 +175,33 @@ func (e *env) profileCount() int {
 		e.t.Fatal(err)
 	}
 	return n
+}
+
+func TestRunYieldsBeforeApplying(t *testing.T) {
+	hold := yieldtest.NewHold()
+	defer hold.Release()
+	e := newEnv(t, Config{MaxDelay: time.Millisecond, Yield: hold.Yield})
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.crm.Run(ctx) }()
+	hold.WaitEntered(t)
+	if err := e.desk.Apply(e.ctx, []router.Routed{e.routed(post{source: "mastodon", id: "1", author: "alice"})}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // time to apply, were it not held
+	if c := e.crm.Cursor(); c != 0 {
+		t.Fatalf("cursor = %d while the hot path is busy, want 0", c)
+	}
+	hold.Release()
+	deadline := time.Now().Add(time.Minute)
+	for e.crm.Cursor() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the events were never applied")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,6 +85,8 @@ type Log struct {
 	reqs chan *appendReq
 	done chan struct{}
 	wg   sync.WaitGroup
+	// pending counts the Append calls not answered yet (Pending).
+	pending atomic.Int64
 
 	mu      sync.Mutex
 	closed  bool
@@ -160,6 +163,8 @@ func (l *Log) Append(ctx context.Context, items []listener.Item, arrived time.Ti
 		return nil, nil
 	}
 	req := &appendReq{items: items, arrived: arrived, done: make(chan struct{})}
+	l.pending.Add(1)
+	defer l.pending.Add(-1)
 	l.mu.Lock()
 	closed := l.closed
 	l.mu.Unlock()
@@ -179,6 +184,11 @@ func (l *Log) Append(ctx context.Context, items []listener.Item, arrived time.Ti
 	<-req.done
 	return req.res, req.err
 }
+
+// Pending returns how many Append calls are waiting for their commit: the
+// hot path's own queue, which background stages step aside for
+// (internal/yield).
+func (l *Log) Pending() int64 { return l.pending.Load() }
 
 // writer is the single goroutine that writes the log. It takes every request
 // waiting and commits them in one transaction.

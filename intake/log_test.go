@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/listener"
 )
 
@@ -188,5 +189,51 @@ func TestTombstoneErasesFromMemoryToo(t *testing.T) {
 	}
 	if len(recs) != 1 || recs[0].Item.Tombstone == nil {
 		t.Fatalf("read %d records after the erasure, want only the tombstone: %+v", len(recs), recs)
+	}
+}
+
+func TestPendingCountsAppendsUntilCommitted(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "intake.db")
+	l := openLog(t, path)
+	defer l.Close()
+	ctx := context.Background()
+	// Another connection holds the write lock: the writer's commit waits.
+	other, err := sqlite.Open(ctx, path, sqlite.SyncFull, migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.W.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	if n := l.Pending(); n != 0 {
+		t.Fatalf("Pending = %d before any append", n)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Append(ctx, []listener.Item{item("1", "a")}, time.Now())
+		done <- err
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for l.Pending() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("Pending = %d while an append waits, want 1", l.Pending())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := l.Pending(); n != 0 {
+		t.Fatalf("Pending = %d after the commit, want 0", n)
 	}
 }

@@ -63,6 +63,7 @@ type Router struct {
 	rules      atomic.Pointer[RuleSet]
 	logger     *slog.Logger
 	metrics    *metrics
+	lag        atomic.Int64 // Lag
 }
 
 // New returns a Router. Call Run to start it.
@@ -75,8 +76,18 @@ func New(cfg Config, lg Log, sink Sink, c Classifier, rules *RuleSet, logger *sl
 	// Until Run has read its cursor, count the whole log as pending: a lag
 	// of 0 before the router has started would tell an operator (or a
 	// test waiting for the router to drain) that it is done.
-	r.metrics.lag.Set(float64(lg.LastSeq()))
+	r.setLag(lg.LastSeq())
 	return r
+}
+
+// Lag returns how many records of the log are not routed yet (the
+// vigie_router_lag_items gauge): the whole log until Run has read its
+// cursor.
+func (r *Router) Lag() int64 { return r.lag.Load() }
+
+func (r *Router) setLag(n int64) {
+	r.lag.Store(n)
+	r.metrics.lag.Set(float64(n))
 }
 
 // Rules returns the rule set in force.
@@ -115,7 +126,7 @@ func (r *Router) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("router: read cursor: %w", err)
 	}
-	r.metrics.lag.Set(float64(max(0, r.log.LastSeq()-cursor)))
+	r.setLag(max(0, r.log.LastSeq()-cursor))
 	for {
 		if err := r.log.Wait(ctx, cursor); err != nil {
 			return err
@@ -137,7 +148,7 @@ func (r *Router) Run(ctx context.Context) error {
 		}
 		cursor = recs[len(recs)-1].Seq
 		r.metrics.batchSeconds.Observe(time.Since(start).Seconds())
-		r.metrics.lag.Set(float64(r.log.LastSeq() - cursor))
+		r.setLag(r.log.LastSeq() - cursor)
 	}
 }
 

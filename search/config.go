@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -37,6 +38,11 @@ type Config struct {
 	// RetryDelay is the pause after a failed read or write before the
 	// feeder tries again (default 1s).
 	RetryDelay time.Duration
+	// Yield, when set, is called before each batch is written: it returns
+	// once the hot path (intake, router) has no work waiting, or after a
+	// bounded delay (internal/yield), so that bursts and agents' tickets
+	// get the CPUs first. Nil: never wait.
+	Yield func(context.Context)
 }
 
 // Validate fills defaults and checks the configuration.

@@ -385,6 +385,9 @@ func (f *feeder) flush(ctx context.Context) error {
 	if f.b.events == 0 {
 		return nil
 	}
+	if y := f.ix.cfg.Yield; y != nil {
+		y(ctx)
+	}
 	start := time.Now()
 	ix := f.ix
 	ix.mu.RLock()

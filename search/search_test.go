@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/yield/yieldtest"
 )
 
 func TestAnalysisPerLanguage(t *testing.T) {
@@ -396,5 +397,29 @@ func waitFor(tb testing.TB, cond func() bool) {
 			tb.Fatal("condition not met within 5s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestRunYieldsBeforeWriting(t *testing.T) {
+	t.Parallel()
+	log := newMemLog()
+	hold := yieldtest.NewHold()
+	defer hold.Release()
+	ix := openTest(t, log, "", func(c *Config) { c.Yield = hold.Yield })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ix.Run(ctx) }()
+
+	log.add(t, desk.EventMentionReceived, mentionData("held", "en", "held post"))
+	hold.WaitEntered(t)
+	time.Sleep(100 * time.Millisecond) // time to write, were it not held
+	if c, _ := ix.Cursor(); c != 0 {
+		t.Fatalf("cursor = %d while the hot path is busy, want 0", c)
+	}
+	hold.Release()
+	waitFor(t, func() bool { return mustSearch(t, ix, Request{}).Total == 1 })
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Run = %v, want context.Canceled", err)
 	}
 }

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,11 @@ type Config struct {
 	// cores to the agents' hot path. An alert rises at most this much
 	// later. A backlog larger than BatchSize is read without delay.
 	MaxDelay time.Duration `yaml:"max_delay"`
+	// Yield, when set, is called before each batch is counted: it returns
+	// once the hot path (intake, router) has no work waiting, or after a
+	// bounded delay (internal/yield), so that bursts and agents' tickets
+	// get the CPUs first. Nil: never wait.
+	Yield func(context.Context) `yaml:"-"`
 	// MaxWindowMentions bounds the mentions kept in memory for the current
 	// window, to explain alerts (default 50,000: a 10,000-a-minute burst);
 	// counts stay exact beyond it, only explanations sample less.

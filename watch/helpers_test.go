@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/yield/yieldtest"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/router"
 )
@@ -289,3 +290,33 @@ func poisson(rng *rand.Rand, lambda float64) int {
 }
 
 func constant(r float64) func(time.Time) float64 { return func(time.Time) float64 { return r } }
+
+func TestRunYieldsBeforeCounting(t *testing.T) {
+	hold := yieldtest.NewHold()
+	defer hold.Release()
+	cfg := testConfig(t)
+	cfg.MaxDelay, cfg.Yield = time.Millisecond, hold.Yield
+	h := newHarness(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.w.Run(ctx) }()
+	md := mk{at: h.clock.Now(), id: "1", author: "alice", text: "held"}.data()
+	h.log.append(desk.EventMentionReceived, &md)
+	hold.WaitEntered(t)
+	time.Sleep(100 * time.Millisecond) // time to count, were it not held
+	if c := h.w.Cursor(); c != 0 {
+		t.Fatalf("cursor = %d while the hot path is busy, want 0", c)
+	}
+	hold.Release()
+	deadline := time.Now().Add(time.Minute)
+	for h.w.Cursor() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the event was never counted")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
+	}
+}

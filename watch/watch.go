@@ -197,6 +197,9 @@ func (w *Watch) step(ctx context.Context) error {
 		return fmt.Errorf("watch: %w", err)
 	}
 	if len(evs) > 0 {
+		if w.cfg.Yield != nil {
+			w.cfg.Yield(ctx)
+		}
 		if err := w.consume(ctx, evs); err != nil || len(evs) >= w.cfg.BatchSize {
 			return err // a backlog is read without delay
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/vigie/vigie/crm"
 	"github.com/vigie/vigie/desk"
 	"github.com/vigie/vigie/intake"
+	"github.com/vigie/vigie/internal/yield"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/listener/demo"
 	"github.com/vigie/vigie/listener/sources"
@@ -71,6 +72,11 @@ type serveConfig struct {
 	// hub tunes the websocket hub; no flag: tests only (faults_test.go).
 	hub desk.HubConfig
 }
+
+// sinkYieldMax bounds how long a sink steps aside for the hot path before
+// each batch: at full speed the hot path is never idle, and the sinks must
+// still keep up.
+const sinkYieldMax = 250 * time.Millisecond
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
@@ -286,6 +292,10 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 		return nil, err
 	}
 	s.router = router.New(router.Config{}, s.intake, s.desk, classifier, rules, logger, s.reg)
+	// The sinks step aside while posts wait for the intake's commit or
+	// for the router: bursts are accepted and agents see their tickets
+	// first, the sinks catch up after (internal/yield).
+	gate := yield.New(func() bool { return s.intake.Pending() > 0 || s.router.Lag() > 0 }, sinkYieldMax, s.reg)
 
 	var store archive.Store
 	if cfg.ClickHouse != "" {
@@ -299,7 +309,7 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 	}
 	s.closers = append(s.closers, store.Close)
 	s.archive = store
-	feeder, err := archive.NewFeeder(s.desk, store, archive.Config{}, logger, s.reg)
+	feeder, err := archive.NewFeeder(s.desk, store, archive.Config{Yield: gate.For("archive")}, logger, s.reg)
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +341,7 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 		return nil, err
 	}
 
-	if s.search, err = search.Open(search.Config{Path: filepath.Join(cfg.Data, "search.bleve")}, s.desk, logger, s.reg); err != nil {
+	if s.search, err = search.Open(search.Config{Path: filepath.Join(cfg.Data, "search.bleve"), Yield: gate.For("search")}, s.desk, logger, s.reg); err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.search.Close)
@@ -355,6 +365,7 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 		}
 	}
 	watchCfg.Path = filepath.Join(cfg.Data, "watch.db")
+	watchCfg.Yield = gate.For("watch")
 	if s.watch, err = watch.Open(ctx, watchCfg, s.desk, s.desk, logger, s.reg, watch.WithWho(userOf)); err != nil {
 		return nil, err
 	}
@@ -370,6 +381,7 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 		}
 	}
 	crmCfg.Path = filepath.Join(cfg.Data, "crm.db")
+	crmCfg.Yield = gate.For("crm")
 	if s.crm, err = crm.Open(ctx, crmCfg, s.desk, s.desk, logger, s.reg); err != nil {
 		return nil, err
 	}
