@@ -157,8 +157,8 @@ func decode(batch []desk.Event) rows {
 		ev := &batch[i]
 		switch ev.Type {
 		case desk.EventMentionReceived:
-			var d desk.MentionData
-			if err := desk.DecodePayload(ev.Data, &d); err != nil {
+			d, err := ev.MentionData() // shared with the other sinks: read only
+			if err != nil {
 				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
 				continue
 			}
@@ -166,7 +166,7 @@ func decode(batch []desk.Event) rows {
 				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("%s event %d: mention without source or id", ev.Type, ev.Seq)})
 				continue
 			}
-			row := mentionRowOf(ev, &d)
+			row := mentionRowOf(ev, d)
 			if cur.erases(&row) {
 				// A deletion earlier in the batch names this mention: it
 				// must apply before the row exists, not after.
@@ -175,8 +175,8 @@ func decode(batch []desk.Event) rows {
 			}
 			cur.mentions = append(cur.mentions, row)
 		case desk.EventTicketCreated, desk.EventTicketUpdated:
-			var d desk.TicketData
-			if err := desk.DecodePayload(ev.Data, &d); err != nil {
+			d, err := ev.TicketData() // shared with the other sinks: read only
+			if err != nil {
 				out.skipped = append(out.skipped, skip{ev.Seq, "malformed", fmt.Errorf("decode %s event %d: %w", ev.Type, ev.Seq, err)})
 				continue
 			}
@@ -185,7 +185,7 @@ func decode(batch []desk.Event) rows {
 				continue
 			}
 			// Desk rows hold no personal data: deletions never touch them.
-			cur.desk = append(cur.desk, deskRowOf(ev, &d))
+			cur.desk = append(cur.desk, deskRowOf(ev, d))
 		case EventCSATRated:
 			var d csatData
 			if err := desk.DecodePayload(ev.Data, &d); err != nil {

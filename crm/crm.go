@@ -435,19 +435,19 @@ func (a *applier) apply(ev *desk.Event) error {
 	}
 	switch ev.Type {
 	case desk.EventMentionReceived:
-		var md desk.MentionData
-		if err := desk.DecodePayload(ev.Data, &md); err != nil {
+		md, err := ev.MentionData() // shared with the other sinks: read only
+		if err != nil {
 			return bad(err)
 		}
 		a.c.metrics.events.WithLabelValues("mention").Inc()
-		return a.mention(&md, ev.At)
+		return a.mention(md, ev.At)
 	case desk.EventTicketCreated, desk.EventTicketUpdated:
-		var td desk.TicketData
-		if err := desk.DecodePayload(ev.Data, &td); err != nil {
+		td, err := ev.TicketData() // shared with the other sinks: read only
+		if err != nil {
 			return bad(err)
 		}
 		a.c.metrics.events.WithLabelValues("ticket").Inc()
-		return a.ticket(&td, ev.At)
+		return a.ticket(td, ev.At)
 	case offer.EventSent, offer.EventSkipped, offer.EventRedeemed:
 		var d offer.Decision
 		if err := desk.DecodePayload(ev.Data, &d); err != nil {

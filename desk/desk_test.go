@@ -235,6 +235,9 @@ func TestReadEventsFromTheTail(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		for i := range got {
+			got[i].shared = nil // memory's decoding cache, checked in TestSharedDecoding
+		}
 		if want := fromDB(after, max); !reflect.DeepEqual(got, want) {
 			t.Fatalf("after %d, max %d: from memory %+v\nfrom the database %+v", after, max, got, want)
 		}
@@ -263,5 +266,80 @@ func TestReadEventsFromTheTail(t *testing.T) {
 		if e.Type == EventMentionReceived && strings.Contains(string(e.Data), `"train late 0"`) {
 			t.Fatalf("event %d still has the erased text: %s", e.Seq, e.Data)
 		}
+	}
+}
+
+// TestSharedDecoding: the sinks reading an event from memory share one
+// decoding of its payload, equal to DecodePayload's; events from the
+// database are decoded by each reader.
+func TestSharedDecoding(t *testing.T) {
+	d := openTestDesk(t, HubConfig{})
+	f := &feeder{t: t, d: d}
+	f.apply(f.mention("1", "ana", "train late", "", 1))
+	ctx := context.Background()
+	read := func() []Event {
+		t.Helper()
+		evs, err := d.ReadEvents(ctx, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	a, b := read(), read()
+	stored, err := d.readStoredEvents(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mentions, tickets int
+	for i := range a {
+		switch a[i].Type {
+		case EventMentionReceived:
+			mentions++
+			x, err := a[i].MentionData()
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, _ := b[i].MentionData()
+			if x != y {
+				t.Errorf("event %d decoded twice from memory", a[i].Seq)
+			}
+			var want MentionData
+			if err := DecodePayload(a[i].Data, &want); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*x, want) {
+				t.Errorf("event %d: shared %+v\nwant %+v", a[i].Seq, *x, want)
+			}
+			z, _ := stored[i].MentionData()
+			if z == x || !reflect.DeepEqual(*z, want) {
+				t.Errorf("event %d from the database: %p %+v, want its own decoding of %+v", a[i].Seq, z, *z, want)
+			}
+			if _, err := a[i].TicketData(); err == nil {
+				t.Errorf("event %d: a mention decoded as a ticket", a[i].Seq)
+			}
+		case EventTicketCreated, EventTicketUpdated:
+			tickets++
+			x, err := a[i].TicketData()
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, _ := b[i].TicketData()
+			if x != y {
+				t.Errorf("event %d decoded twice from memory", a[i].Seq)
+			}
+			var want TicketData
+			if err := DecodePayload(a[i].Data, &want); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*x, want) {
+				t.Errorf("event %d: shared %+v\nwant %+v", a[i].Seq, *x, want)
+			}
+			if _, err := a[i].MentionData(); err == nil {
+				t.Errorf("event %d: a ticket event decoded as a mention", a[i].Seq)
+			}
+		}
+	}
+	if mentions == 0 || tickets == 0 {
+		t.Fatalf("%d mention and %d ticket events, want some of each", mentions, tickets)
 	}
 }

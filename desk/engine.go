@@ -34,11 +34,11 @@ func eventsFromDesk(ev Event) ([]assign.Event, error) {
 // decodeTicketData decodes the payload of a ticket.created or
 // ticket.updated event.
 func decodeTicketData(ev Event) (*TicketData, error) {
-	var td TicketData
-	if err := DecodePayload(ev.Data, &td); err != nil {
+	td, err := ev.TicketData()
+	if err != nil {
 		return nil, fmt.Errorf("decode event %d: %w", ev.Seq, err)
 	}
-	return &td, nil
+	return td, nil
 }
 
 // assignEventsOf is eventsFromDesk on an event already decoded.

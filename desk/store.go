@@ -908,6 +908,9 @@ func (d *Desk) keep(evs []Event) {
 	for i := range stored {
 		stored[i].At = time.Unix(0, stored[i].At.UnixNano()).UTC()
 		stored[i].arrived = time.Time{}
+		if t := stored[i].Type; t == EventMentionReceived || t == EventTicketCreated || t == EventTicketUpdated {
+			stored[i].shared = &sharedPayload{}
+		}
 	}
 	d.tail.Append(stored...)
 }

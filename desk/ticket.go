@@ -2,6 +2,8 @@ package desk
 
 import (
 	"encoding/json"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/vigie/vigie/desk/sla"
@@ -154,6 +156,71 @@ type Event struct {
 	// arrived is when the mention behind this event reached this process,
 	// for the pipeline latency histogram; zero when unknown.
 	arrived time.Time
+	// shared is the payload decoded once for every reader of an event from
+	// the desk's in-memory tail (MentionData, TicketData); nil for events
+	// read from the database, which each reader decodes itself.
+	shared *sharedPayload
+}
+
+// sharedPayload is an event's payload, decoded at most once.
+type sharedPayload struct {
+	once    sync.Once
+	mention *MentionData
+	ticket  *TicketData
+	err     error
+}
+
+// MentionData returns the payload of a mention.received event, decoded as
+// DecodePayload does. The sinks that follow the log read the same events:
+// an event from the desk's memory is decoded once for all of them, so the
+// value may be shared and must never be changed.
+func (e *Event) MentionData() (*MentionData, error) {
+	if e.Type != EventMentionReceived {
+		return nil, fmt.Errorf("event %d is a %s, not a %s", e.Seq, e.Type, EventMentionReceived)
+	}
+	if e.shared == nil {
+		var md MentionData
+		if err := DecodePayload(e.Data, &md); err != nil {
+			return nil, err
+		}
+		return &md, nil
+	}
+	e.shared.decode(e)
+	return e.shared.mention, e.shared.err
+}
+
+// TicketData returns the payload of a ticket.created or ticket.updated
+// event, decoded as DecodePayload does; like MentionData, the value may be
+// shared and must never be changed.
+func (e *Event) TicketData() (*TicketData, error) {
+	if e.Type != EventTicketCreated && e.Type != EventTicketUpdated {
+		return nil, fmt.Errorf("event %d is a %s, not a ticket event", e.Seq, e.Type)
+	}
+	if e.shared == nil {
+		var td TicketData
+		if err := DecodePayload(e.Data, &td); err != nil {
+			return nil, err
+		}
+		return &td, nil
+	}
+	e.shared.decode(e)
+	return e.shared.ticket, e.shared.err
+}
+
+func (p *sharedPayload) decode(e *Event) {
+	p.once.Do(func() {
+		if e.Type == EventMentionReceived {
+			var md MentionData
+			if p.err = DecodePayload(e.Data, &md); p.err == nil {
+				p.mention = &md
+			}
+			return
+		}
+		var td TicketData
+		if p.err = DecodePayload(e.Data, &td); p.err == nil {
+			p.ticket = &td
+		}
+	})
 }
 
 // Change says what a ticket.updated event changed.

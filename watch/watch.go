@@ -264,14 +264,14 @@ func (w *Watch) consume(ctx context.Context, evs []desk.Event) error {
 		cursor = ev.Seq
 		switch ev.Type {
 		case desk.EventMentionReceived:
-			var md desk.MentionData
-			if err := desk.DecodePayload(ev.Data, &md); err != nil {
+			md, err := ev.MentionData() // shared with the other sinks: read only
+			if err != nil {
 				w.metrics.events.WithLabelValues("bad").Inc()
 				w.log.Warn("bad_event", "seq", ev.Seq, "type", string(ev.Type), "error", err)
 				continue
 			}
-			changes = append(changes, w.advance(eventTime(&md))...)
-			w.metrics.events.WithLabelValues(w.eng.observe(&md).String()).Inc()
+			changes = append(changes, w.advance(eventTime(md))...)
+			w.metrics.events.WithLabelValues(w.eng.observe(md).String()).Inc()
 		case desk.EventMentionDeleted:
 			var dd desk.DeletedData
 			if err := desk.DecodePayload(ev.Data, &dd); err != nil {
