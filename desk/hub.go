@@ -273,8 +273,9 @@ func (h *Hub) drop(c *Conn, reason string) {
 		delete(h.users, c.client.User)
 		h.desk.presence(c.client.User, assign.Offline)
 	}
-	h.metrics.connections.Dec()
+	// The reason first: whoever sees the connection gone sees why.
 	h.metrics.disconnects.WithLabelValues(reason).Inc()
+	h.metrics.connections.Dec()
 	for id, vs := range h.viewers {
 		if _, ok := vs[c]; ok {
 			delete(vs, c)
