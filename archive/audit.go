@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie/vigie/auth"
+	"github.com/vigie/vigie/internal/pause"
 )
 
 // AuditLog is the audit log as the archive follows it. *auth.Auth
@@ -104,7 +105,7 @@ func (f *AuditFeeder) Run(ctx context.Context) error {
 					return nil
 				}
 				f.logger.Warn("archive_audit_wait_failed", "error", err)
-				if sleep(ctx, f.cfg.RetryMin) != nil {
+				if pause.For(ctx, f.cfg.RetryMin) != nil {
 					return nil
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/pause"
 )
 
 // Feeder follows the desk's event log into a Store, in batches, from the
@@ -127,7 +128,7 @@ func (f *Feeder) fill(ctx context.Context, cursor int64) ([]desk.Event, error) {
 			return nil, ctx.Err()
 		case err != nil && !errors.Is(err, context.DeadlineExceeded):
 			f.logger.Warn("archive_wait_failed", "error", err)
-			if err := sleep(ctx, f.cfg.RetryMin); err != nil {
+			if err := pause.For(ctx, f.cfg.RetryMin); err != nil {
 				return nil, err
 			}
 		}
@@ -184,20 +185,9 @@ func retry(ctx context.Context, cfg Config, logger *slog.Logger, what string, fa
 		logger.Warn("archive_retry", "op", what, "attempt", attempt, "retry_in", wait, "error", err)
 		// Full jitter on the upper half: spread retries, keep progress.
 		d := wait/2 + rand.N(wait/2+1)
-		if err := sleep(ctx, d); err != nil {
+		if err := pause.For(ctx, d); err != nil {
 			return err
 		}
 		wait = min(2*wait, cfg.RetryMax)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/pause"
 	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/offer"
 )
@@ -311,12 +312,8 @@ func (c *CRM) follow(ctx context.Context) error {
 			}
 		}
 		// Let a batch gather (MaxDelay).
-		t := time.NewTimer(c.cfg.MaxDelay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		if err := pause.For(ctx, c.cfg.MaxDelay); err != nil {
+			return err
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie/vigie/desk/assign"
 	"github.com/vigie/vigie/desk/sla"
+	"github.com/vigie/vigie/internal/pause"
 	"github.com/vigie/vigie/router"
 )
 
@@ -166,7 +167,7 @@ func (d *Desk) runEngine(ctx context.Context) error {
 			return nil
 		}
 		d.engineFailed("start", err)
-		if !sleepCtx(ctx, time.Second) {
+		if pause.For(ctx, time.Second) != nil {
 			return nil
 		}
 	}
@@ -206,7 +207,7 @@ func (d *Desk) runEngine(ctx context.Context) error {
 					return nil
 				}
 				d.engineFailed("follow", err)
-				sleepCtx(ctx, time.Second)
+				pause.For(ctx, time.Second)
 			}
 			cursor = next
 		case <-d.inbox.notify:
@@ -240,17 +241,6 @@ func (d *Desk) drainQueries(eng *assign.Engine) {
 func (d *Desk) engineFailed(stage string, err error) {
 	d.metrics.engineErrors.Inc()
 	d.log.Error("assignment_loop_failed", "stage", stage, "error", err)
-}
-
-func sleepCtx(ctx context.Context, dur time.Duration) bool {
-	t := time.NewTimer(dur)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // startEngine builds the engine from the agents table and the unresolved

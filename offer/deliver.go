@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vigie/vigie/internal/pause"
 )
 
 // The headers of a signed request, both ways (webhooks to the gateway, its
@@ -103,7 +105,7 @@ func (e *Engine) deliverLoop(ctx context.Context) error {
 		due, next, err := e.due(ctx)
 		if err != nil {
 			e.log.Error("offer_delivery_read_failed", "error", err)
-			if err := sleep(ctx, time.Second); err != nil {
+			if err := pause.For(ctx, time.Second); err != nil {
 				return err
 			}
 			continue

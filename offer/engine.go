@@ -19,6 +19,7 @@ import (
 
 	"github.com/vigie/vigie/desk"
 	"github.com/vigie/vigie/intake"
+	"github.com/vigie/vigie/internal/pause"
 	"github.com/vigie/vigie/internal/sqlite"
 )
 
@@ -353,7 +354,7 @@ func (e *Engine) matchLoop(ctx context.Context) error {
 		recs, err := e.in.Read(ctx, cursor, e.cfg.BatchSize)
 		if err != nil {
 			e.log.Error("offer_read_failed", "error", err, "after", cursor)
-			if err := sleep(ctx, time.Second); err != nil {
+			if err := pause.For(ctx, time.Second); err != nil {
 				return err
 			}
 			continue
@@ -371,23 +372,12 @@ func (e *Engine) matchLoop(ctx context.Context) error {
 				return ctx.Err()
 			}
 			e.log.Error("offer_batch_failed", "error", err, "first_seq", recs[0].Seq, "retry_in", backoff)
-			if err := sleep(ctx, backoff); err != nil {
+			if err := pause.For(ctx, backoff); err != nil {
 				return err
 			}
 			backoff = min(2*backoff, 30*time.Second)
 		}
 		cursor = recs[len(recs)-1].Seq
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/pause"
 )
 
 // publishBatch bounds the events one pass of the publisher takes.
@@ -24,7 +25,7 @@ func (e *Engine) publishLoop(ctx context.Context) error {
 				return ctx.Err()
 			}
 			e.log.Error("offer_publish_failed", "error", err, "retry_in", backoff)
-			if err := sleep(ctx, backoff); err != nil {
+			if err := pause.For(ctx, backoff); err != nil {
 				return err
 			}
 			backoff = min(2*backoff, 30*time.Second)

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/pause"
 	"github.com/vigie/vigie/internal/sqlite"
 )
 
@@ -203,7 +204,7 @@ func (w *Watch) step(ctx context.Context) error {
 		if err := w.consume(ctx, evs); err != nil || len(evs) >= w.cfg.BatchSize {
 			return err // a backlog is read without delay
 		}
-		return w.gather(ctx)
+		return pause.For(ctx, w.cfg.MaxDelay) // let the next batch gather
 	}
 	wctx, stop := context.WithTimeout(ctx, tickEvery)
 	err = w.events.WaitEvents(wctx, w.Cursor())
@@ -217,19 +218,7 @@ func (w *Watch) step(ctx context.Context) error {
 	if err != nil { // a tick: windows may be due with no new event
 		return w.consume(ctx, nil)
 	}
-	return w.gather(ctx)
-}
-
-// gather lets the next batch of events gather for MaxDelay.
-func (w *Watch) gather(ctx context.Context) error {
-	t := time.NewTimer(w.cfg.MaxDelay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return pause.For(ctx, w.cfg.MaxDelay) // let the next batch gather
 }
 
 // reload rebuilds the detectors and the alerts' lifecycle from the

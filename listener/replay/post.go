@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigie/vigie/internal/pause"
 	"github.com/vigie/vigie/listener"
 )
 
@@ -218,7 +219,7 @@ func Post(ctx context.Context, cfg PostConfig) (st PostStats, err error) {
 		if cfg.Rate > 0 {
 			// The batch leaves when its last mention is due.
 			due := start.Add(time.Duration(float64(st.Sent+len(lines)-1) / cfg.Rate * float64(time.Second)))
-			if err := sleep(ctx, time.Until(due)); err != nil {
+			if err := pause.For(ctx, time.Until(due)); err != nil {
 				return st, err
 			}
 		}
@@ -269,7 +270,7 @@ func postBatch(ctx context.Context, cfg *PostConfig, body []byte, lines []int, s
 			wait = min(retryAfter, time.Minute)
 		}
 		cfg.Logger.Warn("replay_post_retry", "component", "replay", "attempt", attempt+1, "wait", wait, "error", err)
-		if err := sleep(ctx, wait); err != nil {
+		if err := pause.For(ctx, wait); err != nil {
 			return res, err
 		}
 	}
@@ -353,18 +354,4 @@ func retryAfter(h string) time.Duration {
 		return max(0, time.Until(t))
 	}
 	return 0
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
