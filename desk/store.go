@@ -874,7 +874,12 @@ func (d *Desk) ReadEvents(ctx context.Context, after int64, max int) ([]Event, e
 
 // readStoredEvents is ReadEvents from the database.
 func (d *Desk) readStoredEvents(ctx context.Context, after int64, max int) ([]Event, error) {
-	rows, err := d.db.R.QueryContext(ctx, "SELECT seq, type, topic, queue, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, max)
+	return readEvents(ctx, d.db.R, after, max)
+}
+
+// readEvents reads up to max events with seq > after from db, in order.
+func readEvents(ctx context.Context, db *sql.DB, after int64, max int) ([]Event, error) {
+	rows, err := db.QueryContext(ctx, "SELECT seq, type, topic, queue, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, max)
 	if err != nil {
 		return nil, fmt.Errorf("read events after %d: %w", after, err)
 	}

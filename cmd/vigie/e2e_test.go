@@ -119,13 +119,20 @@ func (a *app) stop() {
 	}
 	a.cancel()
 	a.cancel = nil
+	// Shutdown waits up to ShutdownWait for each stage to drain (HTTP, the
+	// router, each sink, the search worker): a test that leaves a backlog
+	// (100,000 items in one POST) may take that long.
+	limit := 30 * time.Second
+	if a.srv != nil {
+		limit = max(limit, a.srv.cfg.ShutdownWait*time.Duration(4+len(a.srv.sinks)))
+	}
 	select {
 	case err := <-a.done:
 		if err != nil {
 			a.t.Errorf("vigie stopped with an error: %v", err)
 		}
-	case <-time.After(30 * time.Second):
-		a.t.Error("vigie did not stop within 30s")
+	case <-time.After(limit):
+		a.t.Errorf("vigie did not stop within %s", limit)
 	}
 }
 

@@ -74,6 +74,9 @@ type benchConfig struct {
 	// CPUProfile, when set, writes a CPU profile of the whole run (the
 	// in-process Vigie, the load and the limits) to this file.
 	CPUProfile string
+	// SearchInProcess runs the in-process Vigie's search index in its own
+	// process (serve --search-in-process), for comparison.
+	SearchInProcess bool
 }
 
 func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
@@ -96,6 +99,7 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.DurationVar(&c.Drain, "drain", 3*time.Minute, "how long to wait for every mention to reach the agents and the sinks after posting")
 	fs.StringVar(&c.LogLevel, "log-level", "warn", "the in-process Vigie's log level")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file (read it with 'go tool pprof')")
+	fs.BoolVar(&c.SearchInProcess, "search-in-process", false, "index in the in-process Vigie's own process, not in its search worker (serve --search-in-process)")
 	fs.DurationVar(&c.Sample, "sample", 0, "print memory, goroutines, sink lags and latency every period (e.g. 1m, for soak tests)")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
@@ -218,7 +222,7 @@ type benchTarget struct {
 // stops it, and measures the parts' limits on what it was fed.
 func benchInProcess(ctx context.Context, cfg benchConfig, pass, data string, logger *slog.Logger, stdout io.Writer) (*benchResult, error) {
 	token := randomToken()
-	sc := serveConfig{Addr: "127.0.0.1:0", Data: data, AdminToken: token, ShutdownWait: cfg.Drain, IngestRate: 1e6}
+	sc := serveConfig{Addr: "127.0.0.1:0", Data: data, AdminToken: token, ShutdownWait: cfg.Drain, IngestRate: 1e6, SearchInProcess: cfg.SearchInProcess}
 	var ch *chScratch
 	if pass == "clickhouse" {
 		var err error
@@ -812,9 +816,38 @@ func parseMetrics(r io.Reader) (map[string]float64, error) {
 	return out, sc.Err()
 }
 
-// cpuOf returns the CPU time (user and system) of a process: this one when
-// pid is 0.
+// cpuOf returns the CPU time (user and system) of a process, this one when
+// pid is 0, and of its child processes (the search worker).
 func cpuOf(pid int) (time.Duration, error) {
+	total, err := cpuOfOne(pid)
+	for _, c := range childrenOf(pid) {
+		if t, cerr := cpuOfOne(c); cerr == nil { // a child may just have ended
+			total += t
+		}
+	}
+	return total, err
+}
+
+// childrenOf returns the process ids of the child processes of a process,
+// this one when pid is 0.
+func childrenOf(pid int) []int {
+	tasks, _ := os.ReadDir(procPath(pid, "task"))
+	var out []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(procPath(pid, "task/"+t.Name()+"/children"))
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func cpuOfOne(pid int) (time.Duration, error) {
 	if pid == 0 {
 		var ru syscall.Rusage
 		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -845,15 +878,27 @@ func procPath(pid int, file string) string {
 	return fmt.Sprintf("/proc/%d/%s", pid, file)
 }
 
-// resetPeakRSS resets the kernel's peak resident set of the process (Linux
-// ≥ 4.0), so that a pass measures its own peak; without it the peak is the
-// process's lifetime one.
+// resetPeakRSS resets the kernel's peak resident set of the process and of
+// its children (Linux ≥ 4.0), so that a pass measures its own peak; without
+// it the peak is the process's lifetime one.
 func resetPeakRSS(pid int) {
 	_ = os.WriteFile(procPath(pid, "clear_refs"), []byte("5"), 0)
+	for _, c := range childrenOf(pid) {
+		_ = os.WriteFile(procPath(c, "clear_refs"), []byte("5"), 0)
+	}
 }
 
-// peakRSS returns VmHWM in bytes, or 0.
+// peakRSS returns the sum of the VmHWM of the process and of its children
+// in bytes (an upper bound of their peak together), or 0.
 func peakRSS(pid int) int64 {
+	total := peakRSSOne(pid)
+	for _, c := range childrenOf(pid) {
+		total += peakRSSOne(c)
+	}
+	return total
+}
+
+func peakRSSOne(pid int) int64 {
 	b, err := os.ReadFile(procPath(pid, "status"))
 	if err != nil {
 		return 0

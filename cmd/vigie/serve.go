@@ -71,6 +71,9 @@ type serveConfig struct {
 	RetentionDays int
 	// hub tunes the websocket hub; no flag: tests only (faults_test.go).
 	hub desk.HubConfig
+	// SearchInProcess runs the search index in the server's process, not
+	// in the search worker.
+	SearchInProcess bool
 	// requestTimeout replaces the HTTP server's 2-minute read and write
 	// timeouts; no flag: tests only (a 100,000-item POST under -race).
 	requestTimeout time.Duration
@@ -106,6 +109,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.Float64Var(&c.IngestRate, "ingest-rate", 200, "ingest requests a second allowed per token (each up to 100,000 items), with a burst of as many")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM); needs --tls-key")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "the certificate's private key (PEM)")
+	fs.BoolVar(&c.SearchInProcess, "search-in-process", false, "index in the server's process, not in a search worker process at a lower CPU priority")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
 	}
@@ -196,24 +200,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // server is a running Vigie: every part, wired.
 type server struct {
-	cfg      serveConfig
-	log      *slog.Logger
-	reg      *registry
-	auth     *auth.Auth
-	intake   *intake.Log
-	desk     *desk.Desk
-	router   *router.Router
-	watch    *watch.Watch
-	crm      *crm.CRM
-	kpis     *archive.Handler
-	archive  archive.Store
-	search   *search.Index
-	offer    *offer.Engine
-	echo     *echo.Echo
-	http     *http.Server
-	listener net.Listener
-	ready    atomic.Bool
-	registry *sources.Registry
+	cfg     serveConfig
+	log     *slog.Logger
+	reg     *registry
+	auth    *auth.Auth
+	intake  *intake.Log
+	desk    *desk.Desk
+	router  *router.Router
+	watch   *watch.Watch
+	crm     *crm.CRM
+	kpis    *archive.Handler
+	archive archive.Store
+	search  searchIndex
+	// searchProc is the search worker; nil with --search-in-process.
+	searchProc *searchProcess
+	offer      *offer.Engine
+	echo       *echo.Echo
+	http       *http.Server
+	listener   net.Listener
+	ready      atomic.Bool
+	registry   *sources.Registry
 	// sandbox takes the posts of networks without a connector (replies,
 	// surveys, campaigns): nothing leaves, tests read what would have.
 	sandbox *desk.Sandbox
@@ -230,6 +236,39 @@ type server struct {
 }
 
 type sourceRunner func(ctx context.Context) error
+
+// searchIndex is the search index as the server uses it: in this process
+// (*search.Index) or in the search worker (*search.Remote).
+type searchIndex interface {
+	Cursor() (int64, error)
+	Compact(ctx context.Context) error
+	Register(g *echo.Group, m ...echo.MiddlewareFunc)
+}
+
+// openSearch opens the search index, in the search worker unless
+// cfg.SearchInProcess, and returns what follows the desk's log into it.
+func (s *server) openSearch(ctx context.Context, gate *yield.Gate) (func(context.Context) error, error) {
+	path := filepath.Join(s.cfg.Data, "search.bleve")
+	if s.cfg.SearchInProcess {
+		ix, err := search.Open(search.Config{Path: path, Yield: gate.For("search")}, s.desk, s.log, s.reg)
+		if err != nil {
+			return nil, err
+		}
+		s.search = ix
+		s.closers = append(s.closers, ix.Close)
+		return ix.Run, nil
+	}
+	p, err := newSearchProcess(s.cfg, s.log, s.reg)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, p.Close)
+	if err := p.start(ctx); err != nil {
+		return nil, err
+	}
+	s.search, s.searchProc = p.remote, p
+	return p.Run, nil
+}
 
 // sinkRunner runs a sink until ctx is done; caughtUp reports whether it has
 // applied every event up to seq.
@@ -344,11 +383,11 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 		return nil, err
 	}
 
-	if s.search, err = search.Open(search.Config{Path: filepath.Join(cfg.Data, "search.bleve"), Yield: gate.For("search")}, s.desk, logger, s.reg); err != nil {
+	runSearch, err := s.openSearch(ctx, gate)
+	if err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, s.search.Close)
-	s.sinks = append(s.sinks, sinkRunner{name: "search", run: s.search.Run, caughtUp: func(seq int64) bool {
+	s.sinks = append(s.sinks, sinkRunner{name: "search", run: runSearch, caughtUp: func(seq int64) bool {
 		c, err := s.search.Cursor()
 		return err == nil && c >= seq
 	}})
@@ -622,5 +661,9 @@ func (s *server) waitFor(what string, done func() bool) {
 
 // metricsHandler serves the registry in the Prometheus text format.
 func (s *server) metricsHandler() http.Handler {
-	return promhttp.HandlerFor(s.reg.Registry, promhttp.HandlerOpts{Registry: s.reg.Registry})
+	var g prometheus.Gatherer = s.reg.Registry
+	if s.searchProc != nil {
+		g = prometheus.Gatherers{s.reg.Registry, s.searchProc.remote}
+	}
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{Registry: s.reg.Registry})
 }

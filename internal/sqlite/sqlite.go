@@ -222,3 +222,32 @@ func migrate(ctx context.Context, db *sql.DB, migrations []string) error {
 	}
 	return nil
 }
+
+// OpenReader opens the existing database at path for reading only, from
+// another process than its writer's (WAL mode lets readers in other
+// processes see every commit). The file must exist and hold exactly the
+// schema version of migrations: a reader never migrates, and a file another
+// binary migrated is refused.
+func OpenReader(ctx context.Context, path string, migrations []string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open %q for reading: %w", path, err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %q for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(2)
+	r.SetMaxIdleConns(2)
+	v, err := Version(ctx, r)
+	if err == nil && v != len(migrations) {
+		err = fmt.Errorf("schema version %d, this binary knows %d", v, len(migrations))
+	}
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("open %q for reading: %w", path, err)
+	}
+	return r, nil
+}
