@@ -49,10 +49,16 @@ func (f *Follower) ReadEvents(ctx context.Context, after int64, max int) ([]Even
 		return nil, nil
 	}
 	evs, err := readEvents(ctx, f.db, after, max)
-	if n := len(evs); n > 0 && evs[n-1].Seq > f.head.Load() {
-		f.head.Store(evs[n-1].Seq)
+	if err != nil {
+		return nil, err
 	}
-	return evs, err
+	if len(evs) == max {
+		// More to read: the head, for the sink's lag, is further on.
+		if _, err := f.readHead(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return evs, nil
 }
 
 // WaitEvents blocks until an event after seq exists, or ctx is done,
@@ -76,7 +82,8 @@ func (f *Follower) WaitEvents(ctx context.Context, after int64) error {
 	}
 }
 
-// LastSeq returns the newest event's sequence number seen by the follower.
+// LastSeq returns the newest event's sequence number the follower has seen:
+// when it last waited, or read a full page.
 func (f *Follower) LastSeq() int64 { return f.head.Load() }
 
 func (f *Follower) readHead(ctx context.Context) (int64, error) {

@@ -60,6 +60,16 @@ func TestFollower(t *testing.T) {
 	if err != nil || len(evs) == 0 || !strings.Contains(string(evs[0].Data), "and again") {
 		t.Fatalf("after the wait: %v, %+v", err, evs)
 	}
+	// Behind, reading full pages, it knows how far behind (the sink's lag).
+	for i := range 3 {
+		f.apply(f.mention("more"+strconv.Itoa(i), "cid", "behind", "", 1))
+	}
+	if _, err := fl.ReadEvents(ctx, 0, 2); err != nil {
+		t.Fatal(err)
+	}
+	if fl.LastSeq() != d.LastSeq() {
+		t.Fatalf("after a full page, the follower's head is %d, the desk's %d", fl.LastSeq(), d.LastSeq())
+	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if err := fl.WaitEvents(cctx, d.LastSeq()); err != context.Canceled {
