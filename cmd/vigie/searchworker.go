@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -52,6 +53,13 @@ func init() {
 // 1,024), so that indexing is postponed by bursts, never starved by them.
 const searchNice = 10
 
+// searchGOGC is the worker's garbage collection target, unless GOGC is set.
+// Its live heap is small (the index's caches and the batch being built)
+// while Bleve allocates a lot per batch, so the default of 100 collects
+// often: at 1,200 mentions/s, 300 cost 5 % less CPU (server and worker
+// together, two alternated pairs) for about 75 MiB more.
+const searchGOGC = 300
+
 func runSearchWorker(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer) error {
 	fs := flag.NewFlagSet("vigie search-worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -64,6 +72,9 @@ func runSearchWorker(ctx context.Context, args []string, stdin io.Reader, stderr
 	if *socket == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "vigie search-worker: the server starts it, with --data and --socket")
 		return errUsage
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(searchGOGC)
 	}
 	logger, err := newLogger(*level, "json", stderr)
 	if err != nil {
