@@ -43,8 +43,9 @@ import (
 // server dies, even by SIGKILL, it does too.
 
 func init() {
-	commands["search-worker"] = func(ctx context.Context, args []string, stdin io.Reader, _, stderr io.Writer) error {
-		return runSearchWorker(ctx, args, stdin, stderr)
+	// The worker takes no context: signals are not for it (runSearchWorker).
+	commands["search-worker"] = func(_ context.Context, args []string, stdin io.Reader, _, stderr io.Writer) error {
+		return runSearchWorker(args, stdin, stderr)
 	}
 }
 
@@ -60,7 +61,7 @@ const searchNice = 10
 // together, two alternated pairs) for about 75 MiB more.
 const searchGOGC = 300
 
-func runSearchWorker(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer) error {
+func runSearchWorker(args []string, stdin io.Reader, stderr io.Writer) error {
 	fs := flag.NewFlagSet("vigie search-worker", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", "./data", "data directory")
@@ -84,7 +85,6 @@ func runSearchWorker(ctx context.Context, args []string, stdin io.Reader, stderr
 	// or dies. Signals are not for it: a terminal's Ctrl-C or systemd's
 	// SIGTERM reach every process of the group, and the server, still
 	// draining, needs its worker until the index has caught up.
-	_ = ctx
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -150,7 +150,7 @@ var workerCommand = func(args ...string) (*exec.Cmd, error) {
 }
 
 func newSearchProcess(cfg serveConfig, logger *slog.Logger, reg prometheus.Registerer) (*searchProcess, error) {
-	dir, err := os.MkdirTemp("", "vigie-search-")
+	dir, err := socketDir(cfg.Data)
 	if err != nil {
 		return nil, fmt.Errorf("search worker: %w", err)
 	}
@@ -165,6 +165,31 @@ func newSearchProcess(cfg serveConfig, logger *slog.Logger, reg prometheus.Regis
 	reg.MustRegister(p.up, p.starts)
 	p.remote = search.NewRemote(p.socket)
 	return p, nil
+}
+
+// maxSocketPath is the longest Unix socket path that fits everywhere
+// (sun_path is 104 bytes on the BSDs, 108 on Linux).
+const maxSocketPath = 100
+
+// socketDir returns a new directory only this user can enter, for the
+// worker's socket: search-worker in the data directory, which is writable
+// even on a read-only root file system, unless its path is too long for a
+// socket; then one in the temporary directory.
+func socketDir(data string) (string, error) {
+	abs, err := filepath.Abs(data)
+	if err == nil && len(filepath.Join(abs, "search-worker", "socket")) <= maxSocketPath {
+		dir := filepath.Join(abs, "search-worker")
+		if err = os.RemoveAll(dir); err == nil {
+			if err = os.Mkdir(dir, 0o700); err == nil {
+				return dir, nil
+			}
+		}
+	}
+	dir, terr := os.MkdirTemp("", "vigie-search-")
+	if terr != nil {
+		return "", errors.Join(err, terr)
+	}
+	return dir, nil
 }
 
 // start starts a worker and waits until it answers, or it exits, or
@@ -209,7 +234,9 @@ func (p *searchProcess) start(ctx context.Context) error {
 		}
 		select {
 		case err := <-done:
-			done <- err // for run
+			p.mu.Lock()
+			p.cmd, p.done = nil, nil
+			p.mu.Unlock()
 			return fmt.Errorf("search worker exited while starting: %v", exitReason(err))
 		case <-deadline.C:
 			p.kill()

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -143,4 +144,32 @@ func TestSearchWorkerDiesWithServer(t *testing.T) {
 		t.Fatalf("ingest: %d", code)
 	}
 	eventually(t, "search after the restart", func() bool { return a.searchTotal("tortue") == 1 })
+}
+
+// TestSocketDir: the worker's socket lives in the data directory, private,
+// unless the path would be too long for a socket.
+func TestSocketDir(t *testing.T) {
+	data := t.TempDir()
+	dir, err := socketDir(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(data, "search-worker"); dir != want {
+		t.Fatalf("socket directory %s, want %s", dir, want)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("socket directory: %v, %v", fi, err)
+	}
+	long := filepath.Join(data, strings.Repeat("d", maxSocketPath))
+	if err := os.MkdirAll(long, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	dir, err = socketDir(long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if strings.HasPrefix(dir, data) || len(filepath.Join(dir, "socket")) > maxSocketPath {
+		t.Fatalf("with a long data path, the socket directory is %s", dir)
+	}
 }

@@ -661,9 +661,12 @@ func (s *server) waitFor(what string, done func() bool) {
 
 // metricsHandler serves the registry in the Prometheus text format.
 func (s *server) metricsHandler() http.Handler {
-	var g prometheus.Gatherer = s.reg.Registry
-	if s.searchProc != nil {
-		g = prometheus.Gatherers{s.reg.Registry, s.searchProc.remote}
+	if s.searchProc == nil {
+		return promhttp.HandlerFor(s.reg.Registry, promhttp.HandlerOpts{Registry: s.reg.Registry})
 	}
-	return promhttp.HandlerFor(g, promhttp.HandlerOpts{Registry: s.reg.Registry})
+	// The search worker's metrics too; if it answers nonsense, the
+	// server's own are still served (and the error logged).
+	g := prometheus.Gatherers{s.reg.Registry, s.searchProc.remote}
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{Registry: s.reg.Registry,
+		ErrorHandling: promhttp.ContinueOnError, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)})
 }
