@@ -107,12 +107,19 @@ func FuzzParseRequest(f *testing.F) {
 	})
 }
 
-func TestHTTP(t *testing.T) {
-	t.Parallel()
+// httpTestLog is the log the HTTP tests search: two mentions, one on a
+// ticket.
+func httpTestLog(t *testing.T) *memLog {
 	log := newMemLog()
 	log.add(t, desk.EventMentionReceived, mentionData("1", "fr", "remboursement refusé", ticket(1)))
 	log.add(t, desk.EventTicketCreated, ticketData(1, "billing", desk.StatusOpen, ""))
 	log.add(t, desk.EventMentionReceived, mentionData("2", "en", "great service", source("bluesky")))
+	return log
+}
+
+func TestHTTP(t *testing.T) {
+	t.Parallel()
+	log := httpTestLog(t)
 	ix := openTest(t, log, "")
 	catchUp(t, ix)
 	e := echo.New()

@@ -12,8 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/vigie/vigie/desk"
 )
 
 // TestRemote: through a Remote, the worker's index answers as it does in
@@ -21,10 +19,7 @@ import (
 // that cannot be reached gets 503, not a 500.
 func TestRemote(t *testing.T) {
 	t.Parallel()
-	log := newMemLog()
-	log.add(t, desk.EventMentionReceived, mentionData("1", "fr", "remboursement refusé", ticket(1)))
-	log.add(t, desk.EventTicketCreated, ticketData(1, "billing", desk.StatusOpen, ""))
-	log.add(t, desk.EventMentionReceived, mentionData("2", "en", "great service", source("bluesky")))
+	log := httpTestLog(t)
 	dir := t.TempDir()
 	reg := prometheus.NewRegistry()
 	ix, err := Open(Config{Path: filepath.Join(dir, "search.bleve")}, log, nil, reg)

@@ -1031,7 +1031,7 @@ func printBench(w io.Writer, cfg benchConfig, results []*benchResult) {
 		})
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nCPU and peak RSS are the whole process's: in-process, they include the load generator and the agents.")
+	fmt.Fprintln(w, "\nCPU and peak RSS are the whole process's and its children's (the search worker): in-process, they include the load generator and the agents.")
 }
 
 func caught(ok bool, d time.Duration) string {

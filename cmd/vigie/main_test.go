@@ -16,25 +16,22 @@ import (
 // worker.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "search-worker" {
-		// The search worker of a server this binary runs (searchworker.go).
-		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-		err := run(ctx, os.Args[1:])
-		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "vigie:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+		runAsVigie(os.Args[1:]) // a test server's search worker (searchworker.go)
 	}
 	if os.Getenv("VIGIE_TEST_CHILD") == "1" {
-		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-		err := run(ctx, strings.Split(os.Getenv("VIGIE_TEST_ARGS"), "\n"))
-		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "vigie:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+		runAsVigie(strings.Split(os.Getenv("VIGIE_TEST_ARGS"), "\n"))
 	}
 	os.Exit(m.Run())
+}
+
+// runAsVigie runs this binary as vigie with args, as main does, and exits.
+func runAsVigie(args []string) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	err := run(ctx, args)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vigie:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
 }
