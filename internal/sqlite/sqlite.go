@@ -7,6 +7,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -139,8 +140,42 @@ func (db *DB) checkpointer(ctx context.Context) {
 		}
 		// An error (a full disk) is retried on the next tick; the WAL
 		// holds every commit meanwhile.
-		_, _ = db.ckpt.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		var busy, frames, copied int
+		err := db.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+		if err == nil && frames >= restartFrames {
+			db.restart(ctx)
+		}
 		db.ckptMu.Unlock()
+	}
+}
+
+// restartFrames is the WAL's length, in pages, past which the checkpointer
+// starts it over itself (64 MiB of 4 KiB pages).
+const restartFrames = 16384
+
+// restartWait bounds how long a restart waits for readers to leave the WAL;
+// writers wait meanwhile.
+const restartWait = 20 * time.Millisecond
+
+// restart copies the rest of the WAL into the database and starts it over,
+// on the writer's connection, between two writes. Under steady writes a
+// PASSIVE round never catches up with the writer: commits land while it
+// copies, so the WAL is never all copied when a write begins, SQLite never
+// starts it over, and it grows without end (gigabytes in minutes at 600
+// mentions/s), making every read and write slower. Readers still on the
+// WAL make it give up after restartWait; the next round tries again.
+func (db *DB) restart(ctx context.Context) {
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", restartWait.Milliseconds())); err != nil {
+		return
+	}
+	_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	if _, err := conn.ExecContext(context.Background(), "PRAGMA busy_timeout = 10000"); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // never reuse it with the short timeout
 	}
 }
 

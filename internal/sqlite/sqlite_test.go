@@ -125,3 +125,80 @@ func TestCheckpointWaitsForReaders(t *testing.T) {
 		t.Fatalf("after Checkpoint the WAL holds %v bytes (%v), want 0", st.Size(), err)
 	}
 }
+
+// TestRestartStartsTheWALOver: restart empties the WAL between two writes,
+// gives up while a reader still needs it, and leaves the writer with its
+// usual busy timeout either way.
+func TestRestartStartsTheWALOver(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := Open(ctx, path, SyncNormal, []string{"CREATE TABLE blobs(id INTEGER PRIMARY KEY, b BLOB NOT NULL)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	blob := bytes.Repeat([]byte{'v'}, 64<<10)
+	write := func() {
+		t.Helper()
+		if _, err := db.W.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(?)", blob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	walSize := func() int64 {
+		st, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+	timeout := func() int {
+		var ms int
+		if err := db.W.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms); err != nil {
+			t.Fatal(err)
+		}
+		return ms
+	}
+
+	// A reader in a transaction on the WAL: restart gives up.
+	write()
+	reader, err := db.R.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reader.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM blobs").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	write()
+	db.restart(ctx)
+	if walSize() == 0 {
+		t.Fatal("the WAL was emptied under a reader")
+	}
+	if ms := timeout(); ms != 10000 {
+		t.Fatalf("the writer's busy timeout is %d ms after a restart given up", ms)
+	}
+	if _, err := reader.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	reader.Close()
+
+	// Nobody on the WAL: it starts over.
+	for range 8 {
+		write()
+	}
+	db.restart(ctx)
+	if s := walSize(); s != 0 {
+		t.Fatalf("the WAL holds %d bytes after a restart", s)
+	}
+	if ms := timeout(); ms != 10000 {
+		t.Fatalf("the writer's busy timeout is %d ms after a restart", ms)
+	}
+	write()
+	if err := db.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM blobs").Scan(&n); err != nil || n != 11 {
+		t.Fatalf("read back %d rows (%v), want 11", n, err)
+	}
+}
