@@ -9,18 +9,26 @@ import (
 	"time"
 )
 
+// openBlobs opens a new database with a table of blobs, closed when the
+// test ends, and returns it with its path.
+func openBlobs(t *testing.T) (*DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := Open(context.Background(), path, SyncNormal, []string{"CREATE TABLE blobs(id INTEGER PRIMARY KEY, b BLOB NOT NULL)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, path
+}
+
 // TestCheckpointerKeepsTheWALSmall writes far more than SQLite's automatic
 // checkpoint threshold with that threshold turned off: only the background
 // checkpointer can keep the WAL from holding all of it.
 func TestCheckpointerKeepsTheWALSmall(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := Open(ctx, path, SyncNormal, []string{"CREATE TABLE blobs(id INTEGER PRIMARY KEY, b BLOB NOT NULL)"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openBlobs(t)
 	const rounds, size = 24, 512 << 10 // 12 MiB in all, 3,000 pages
 	blob := bytes.Repeat([]byte{'v'}, size)
 	for range rounds {
@@ -132,12 +140,7 @@ func TestCheckpointWaitsForReaders(t *testing.T) {
 func TestRestartStartsTheWALOver(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
-	db, err := Open(ctx, path, SyncNormal, []string{"CREATE TABLE blobs(id INTEGER PRIMARY KEY, b BLOB NOT NULL)"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openBlobs(t)
 	blob := bytes.Repeat([]byte{'v'}, 64<<10)
 	write := func() {
 		t.Helper()
