@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,8 +73,17 @@ type benchConfig struct {
 	// latency of the last period every period (the soak test).
 	Sample time.Duration
 	// CPUProfile, when set, writes a CPU profile of the whole run (the
-	// in-process Vigie, the load and the limits) to this file.
+	// in-process Vigie, the load and the limits) to this file; with
+	// Sample, one profile per period instead, to FILE.<elapsed>.
 	CPUProfile string
+	// Trace, when set, writes an execution trace of the whole run to this
+	// file (go tool trace): which goroutine waited for a CPU, and why.
+	Trace string
+	// MemProfile, when set, writes a heap profile of the in-process Vigie
+	// (and the load) to this file once the sinks have caught up, and with
+	// Sample one every period to FILE.<elapsed> (go tool pprof -base
+	// shows what grew between two).
+	MemProfile string
 	// SearchInProcess runs the in-process Vigie's search index in its own
 	// process (serve --search-in-process), for comparison.
 	SearchInProcess bool
@@ -98,7 +108,9 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.BoolVar(&c.Limits, "limits", true, "also measure the parts' limits (raw Bleve, raw clickhouse-go) on the same documents")
 	fs.DurationVar(&c.Drain, "drain", 3*time.Minute, "how long to wait for every mention to reach the agents and the sinks after posting")
 	fs.StringVar(&c.LogLevel, "log-level", "warn", "the in-process Vigie's log level")
-	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file (read it with 'go tool pprof')")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file (read it with 'go tool pprof'); with --sample, one per period to FILE.<elapsed>")
+	fs.StringVar(&c.Trace, "trace", "", "write an execution trace of the run to this file (read it with 'go tool trace'; keep the run short: about 10 MB a second)")
+	fs.StringVar(&c.MemProfile, "memprofile", "", "write a heap profile of the in-process Vigie to this file once the sinks have caught up (with --clickhouse, of the last pass); with --sample, also one every period to FILE.<elapsed>")
 	fs.BoolVar(&c.SearchInProcess, "search-in-process", false, "index in the in-process Vigie's own process, not in its search worker (serve --search-in-process)")
 	fs.DurationVar(&c.Sample, "sample", 0, "print memory, goroutines, sink lags and latency every period (e.g. 1m, for soak tests)")
 	if err := fs.Parse(args); err != nil {
@@ -128,6 +140,8 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 		return c, errors.New("--url needs --token (or VIGIE_BENCH_TOKEN)")
 	case c.URL == "" && c.PID != 0:
 		return c, errors.New("--pid goes with --url")
+	case c.URL != "" && c.MemProfile != "":
+		return c, errors.New("--memprofile is for the in-process Vigie; a running one has no profile to give")
 	case c.URL != "" && c.ClickHouse != "":
 		return c, errors.New("--clickhouse is for the in-process Vigie; start the target with its own --clickhouse")
 	case c.Drain <= 0:
@@ -159,7 +173,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stdout, "vigie bench: %s, %d cores (GOMAXPROCS %d), %s\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAvg())
-	if cfg.CPUProfile != "" {
+	if cfg.CPUProfile != "" && cfg.Sample == 0 {
 		f, err := os.Create(cfg.CPUProfile)
 		if err != nil {
 			return fmt.Errorf("--cpuprofile: %w", err)
@@ -169,6 +183,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("--cpuprofile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if cfg.Trace != "" {
+		f, err := os.Create(cfg.Trace)
+		if err != nil {
+			return fmt.Errorf("--trace: %w", err)
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return fmt.Errorf("--trace: %w", err)
+		}
+		defer trace.Stop()
 	}
 	if cfg.URL != "" {
 		t := benchTarget{url: cfg.URL, token: cfg.Token, pid: cfg.PID}
@@ -353,16 +378,20 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 		return nil, err
 	}
 	var (
-		mu      sync.Mutex
-		sentAt  = map[string]time.Time{}
-		seen    = map[string]bool{}
+		mu     sync.Mutex
+		sentAt = map[string]time.Time{}
+		// unseen holds the mentions posted and not yet seen on the
+		// websocket; seen counts them. Keys leave once seen, so that a
+		// long run holds only those in flight.
+		unseen  = map[string]struct{}{}
+		seen    int
 		maxSeq  atomic.Int64
 		allSeen = make(chan struct{})
 		target  = -1 // mentions to see; set when posting ends
 		closed  bool
 	)
 	checkDone := func() { // mu held
-		if !closed && target >= 0 && len(seen) >= target {
+		if !closed && target >= 0 && seen >= target {
 			closed = true
 			close(allSeen)
 		}
@@ -479,8 +508,9 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 					}
 					mu.Lock()
 					key := id.Mention.Source + "/" + id.Mention.ID
-					if !seen[key] {
-						seen[key] = true
+					if _, ok := unseen[key]; ok {
+						delete(unseen, key)
+						seen++
 						if keep && len(res.docs) < keepDocs {
 							// The whole mention, once, for the raw Bleve limit.
 							var md desk.MentionData
@@ -601,13 +631,33 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 			tk := time.NewTicker(cfg.Sample)
 			defer tk.Stop()
 			from := 0
-			fmt.Fprintf(progress, "%8s %10s %9s %9s %9s %10s %10s %11s %11s\n", "elapsed", "accepted", "p50", "p99", "RSS MiB", "heap MiB", "goroutines", "search lag", "archive lag")
+			var prof *periodProfile
+			if cfg.CPUProfile != "" {
+				prof = &periodProfile{base: cfg.CPUProfile}
+				if err := prof.next(0); err != nil {
+					fmt.Fprintln(progress, err)
+					prof = nil
+				} else {
+					defer func() { _ = prof.next(-time.Since(start).Round(min(cfg.Sample, time.Second))) }()
+				}
+			}
+			lastAt, lastCPU := time.Now(), cpu0
+			fmt.Fprintf(progress, "%8s %10s %9s %9s %6s %9s %9s %9s %10s %10s %11s %11s\n", "elapsed", "accepted", "p50", "p99", "CPU %", "anon MiB", "child MiB", "file MiB", "heap MiB", "goroutines", "search lag", "archive lag")
 			for {
 				select {
 				case <-pollCtx.Done():
 					return
 				case <-tk.C:
 				}
+				elapsed := time.Since(start).Round(min(cfg.Sample, time.Second))
+				if prof != nil {
+					if err := prof.next(elapsed); err != nil {
+						fmt.Fprintf(progress, "%8s %v\n", elapsed, err)
+					}
+				}
+				cpu, _ := cpuOf(t.pid)
+				cpuPct := 100 * float64(cpu-lastCPU) / float64(time.Since(lastAt))
+				lastAt, lastCPU = time.Now(), cpu
 				mu.Lock()
 				win := slices.Clone(res.Deliver[from:])
 				from = len(res.Deliver)
@@ -618,8 +668,14 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 					fmt.Fprintf(progress, "%8s metrics: %v\n", time.Since(start).Round(time.Second), err)
 					continue
 				}
-				fmt.Fprintf(progress, "%8s %10d %9s %9s %9.0f %10.0f %10.0f %11.0f %11.0f\n", time.Since(start).Round(min(cfg.Sample, time.Second)), acked.Load(),
-					ms(pct(win, 0.5)), ms(pct(win, 0.99)), m["process_resident_memory_bytes"]/(1<<20), m["go_memstats_heap_inuse_bytes"]/(1<<20),
+				if cfg.MemProfile != "" && t.pid == 0 {
+					if err := writeHeapProfile(cfg.MemProfile + "." + elapsed.String()); err != nil {
+						fmt.Fprintf(progress, "%8s %v\n", elapsed, err)
+					}
+				}
+				anon, child, file := memOf(t.pid)
+				fmt.Fprintf(progress, "%8s %10d %9s %9s %6.0f %9.0f %9.0f %9.0f %10.0f %10.0f %11.0f %11.0f\n", elapsed, acked.Load(),
+					ms(pct(win, 0.5)), ms(pct(win, 0.99)), cpuPct, anon, child, file, m["go_memstats_heap_inuse_bytes"]/(1<<20),
 					m["go_goroutines"], m["vigie_search_lag_events"], m["vigie_archive_lag_events"])
 			}
 		}()
@@ -663,6 +719,7 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 					mu.Lock()
 					for _, key := range keys {
 						sentAt[key] = now
+						unseen[key] = struct{}{}
 					}
 					mu.Unlock()
 					code, accepted, took, err := post(ctx, body)
@@ -717,7 +774,7 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 		return nil, ctx.Err()
 	}
 	mu.Lock()
-	res.Seen = len(seen)
+	res.Seen = seen
 	mu.Unlock()
 	agentsAt := time.Now()
 	if m, err := scrapeMetrics(ctx, t.url); err == nil {
@@ -747,6 +804,11 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 	stopPoll()
 	<-pollDone
 	<-sampleDone
+	if cfg.MemProfile != "" && t.pid == 0 {
+		if err := writeHeapProfile(cfg.MemProfile); err != nil {
+			return nil, err
+		}
+	}
 
 	cpu1, err := cpuOf(t.pid)
 	if err != nil {
@@ -871,6 +933,57 @@ func cpuOfOne(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// periodProfile writes one CPU profile per sample period, to
+// base.<elapsed>: the same function's share in two files shows what grew.
+type periodProfile struct {
+	base string
+	f    *os.File
+}
+
+// next ends the current period's profile, naming it after elapsed, and
+// starts the next one; a negative elapsed ends the last (its magnitude
+// names it).
+func (p *periodProfile) next(elapsed time.Duration) error {
+	if p.f != nil {
+		pprof.StopCPUProfile()
+		err := p.f.Close()
+		if err == nil {
+			err = os.Rename(p.f.Name(), p.base+"."+elapsed.Abs().String())
+		}
+		p.f = nil
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+	}
+	if elapsed < 0 {
+		return nil
+	}
+	f, err := os.Create(p.base + ".part")
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	p.f = f
+	return nil
+}
+
+// writeHeapProfile writes the live heap, after a collection, to a file.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	return f.Close()
+}
+
 func procPath(pid int, file string) string {
 	if pid == 0 {
 		return "/proc/self/" + file
@@ -898,18 +1011,37 @@ func peakRSS(pid int) int64 {
 	return total
 }
 
-func peakRSSOne(pid int) int64 {
+func peakRSSOne(pid int) int64 { return procStatus(pid, "VmHWM") }
+
+// procStatus reads one size field of /proc/<pid>/status (VmHWM, VmRSS,
+// RssAnon...) in bytes; 0 when it cannot.
+func procStatus(pid int, field string) int64 {
 	b, err := os.ReadFile(procPath(pid, "status"))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return kb << 10
 		}
 	}
 	return 0
+}
+
+// memOf is the resident memory of a process and of its children (the
+// search worker), in MiB: their anonymous memory (heaps) apart, and the
+// file pages they map (SQLite, Bleve's segments) together, since the
+// kernel can drop those.
+func memOf(pid int) (anon, childAnon, file float64) {
+	const mib = 1 << 20
+	files := func(p int) float64 { return float64(procStatus(p, "RssFile")+procStatus(p, "RssShmem")) / mib }
+	anon, file = float64(procStatus(pid, "RssAnon"))/mib, files(pid)
+	for _, c := range childrenOf(pid) {
+		childAnon += float64(procStatus(c, "RssAnon")) / mib
+		file += files(c)
+	}
+	return anon, childAnon, file
 }
 
 func loadAvg() string {

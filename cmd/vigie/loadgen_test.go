@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -40,6 +41,7 @@ func TestParseBench(t *testing.T) {
 		{name: "url without token", args: []string{"--url", "http://127.0.0.1:1"}, wantErr: "--token"},
 		{name: "pid without url", args: []string{"--pid", "12"}, wantErr: "--pid goes with --url"},
 		{name: "clickhouse with url", args: []string{"--url", "http://x", "--token", "t", "--clickhouse", "clickhouse://x/db"}, wantErr: "in-process"},
+		{name: "memory profile of a running Vigie", args: []string{"--url", "http://x", "--token", "t", "--memprofile", "m.pprof"}, wantErr: "in-process"},
 		{name: "negative sample period", args: []string{"--sample", "-1s"}, wantErr: "--sample"},
 		{name: "stray argument", args: []string{"now"}, wantErr: "usage"},
 	}
@@ -115,7 +117,9 @@ func TestBenchInProcess(t *testing.T) {
 		t.Skip("starts Vigie and loads it")
 	}
 	var out bytes.Buffer
-	err := runBench(context.Background(), []string{"--mentions", "300", "--agents", "2", "--rate", "1000", "--sample", "100ms", "--data", t.TempDir()}, &out, io.Discard)
+	profiles := t.TempDir()
+	err := runBench(context.Background(), []string{"--mentions", "300", "--agents", "2", "--rate", "1000", "--sample", "100ms", "--data", t.TempDir(),
+		"--cpuprofile", filepath.Join(profiles, "cpu"), "--memprofile", filepath.Join(profiles, "heap")}, &out, io.Discard)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
@@ -144,6 +148,22 @@ func TestBenchInProcess(t *testing.T) {
 	}
 	if !strings.Contains(s, "end to end / raw Bleve") {
 		t.Error("no ratio against raw Bleve")
+	}
+	// With --sample, a CPU and a heap profile per period, and the heap's
+	// once the sinks caught up; pprof's files are gzipped.
+	for _, pattern := range []string{"cpu.*ms", "heap.*ms", "heap"} {
+		files, _ := filepath.Glob(filepath.Join(profiles, pattern))
+		if len(files) == 0 {
+			t.Errorf("no profile %s", pattern)
+		}
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+				t.Errorf("%s is not a profile (%d bytes, %v)", f, len(b), err)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(profiles, "cpu.part")); err == nil {
+		t.Error("the last period's CPU profile was left unfinished")
 	}
 }
 
