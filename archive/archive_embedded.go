@@ -144,6 +144,7 @@ func (e *Embedded) Write(ctx context.Context, batch []desk.Event, cursor int64) 
 }
 
 func (e *Embedded) writeRows(ctx context.Context, rs *rows, cursor int64) (err error) {
+	ctx = sqlite.Detached(ctx)
 	tx, err := e.db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin archive write: %w", err)

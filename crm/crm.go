@@ -339,6 +339,7 @@ func (c *CRM) Step(ctx context.Context) (int, error) {
 
 // consume applies a batch and commits it with the cursor.
 func (c *CRM) consume(ctx context.Context, evs []desk.Event) error {
+	ctx = sqlite.Detached(ctx)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tx, err := c.db.W.BeginTx(ctx, nil)

@@ -391,6 +391,7 @@ func (d *Desk) Apply(ctx context.Context, batch []router.Routed) error {
 	}
 	start := time.Now()
 	wake := false
+	ctx = sqlite.Detached(ctx)
 	_, err := d.txSync(ctx, sqlite.SyncNormal, func(tx *sql.Tx, ev *eventBuf) error {
 		a := applier{d: d, tx: tx, ev: ev, ctx: ctx, now: d.now()}
 		defer a.close()

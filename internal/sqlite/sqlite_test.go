@@ -134,9 +134,10 @@ func TestCheckpointWaitsForReaders(t *testing.T) {
 	}
 }
 
-// TestRestartStartsTheWALOver: restart empties the WAL between two writes,
-// gives up while a reader still needs it, and leaves the writer with its
-// usual busy timeout either way.
+// TestRestartStartsTheWALOver: restart starts the WAL over between two
+// writes, so that the next commit writes from the start of the file; it
+// gives up while a reader still needs the WAL, and leaves the writer with
+// its usual busy timeout either way.
 func TestRestartStartsTheWALOver(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -163,7 +164,8 @@ func TestRestartStartsTheWALOver(t *testing.T) {
 		return ms
 	}
 
-	// A reader in a transaction on the WAL: restart gives up.
+	// A reader in a transaction on the WAL: restart gives up, and the next
+	// write goes on at the WAL's end.
 	write()
 	reader, err := db.R.Conn(ctx)
 	if err != nil {
@@ -177,30 +179,38 @@ func TestRestartStartsTheWALOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	write()
-	db.restart(ctx)
-	if walSize() == 0 {
-		t.Fatal("the WAL was emptied under a reader")
+	if db.restart(ctx) {
+		t.Fatal("the WAL was started over under a reader")
 	}
 	if ms := timeout(); ms != 10000 {
 		t.Fatalf("the writer's busy timeout is %d ms after a restart given up", ms)
+	}
+	before := walSize()
+	write()
+	if s := walSize(); s <= before {
+		t.Fatalf("after a restart given up the WAL went from %d to %d bytes on a write, want it to grow", before, s)
 	}
 	if _, err := reader.ExecContext(ctx, "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
 	reader.Close()
 
-	// Nobody on the WAL: it starts over.
-	for range 8 {
+	// Nobody on the WAL: it starts over, and the next write lands at its
+	// start instead of growing it.
+	for range 7 {
 		write()
 	}
-	db.restart(ctx)
-	if s := walSize(); s != 0 {
-		t.Fatalf("the WAL holds %d bytes after a restart", s)
+	before = walSize()
+	if !db.restart(ctx) {
+		t.Fatal("the WAL was not started over with no reader")
 	}
 	if ms := timeout(); ms != 10000 {
 		t.Fatalf("the writer's busy timeout is %d ms after a restart", ms)
 	}
 	write()
+	if s := walSize(); s != before {
+		t.Fatalf("the WAL went from %d to %d bytes on the write after a restart, want it written from its start", before, s)
+	}
 	if err := db.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM blobs").Scan(&n); err != nil || n != 11 {
 		t.Fatalf("read back %d rows (%v), want 11", n, err)
 	}
