@@ -110,7 +110,7 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.StringVar(&c.LogLevel, "log-level", "warn", "the in-process Vigie's log level")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file (read it with 'go tool pprof'); with --sample, one per period to FILE.<elapsed>")
 	fs.StringVar(&c.Trace, "trace", "", "write an execution trace of the run to this file (read it with 'go tool trace'; keep the run short: about 10 MB a second)")
-	fs.StringVar(&c.MemProfile, "memprofile", "", "write a heap profile of the in-process Vigie to this file once the sinks have caught up (with --clickhouse, of the last pass); with --sample, also one every period to FILE.<elapsed>")
+	fs.StringVar(&c.MemProfile, "memprofile", "", "write a heap profile of the in-process Vigie to this file once the sinks have caught up (with --clickhouse, of the last pass); with --sample, also one every period to FILE.<elapsed>; each forces a garbage collection first")
 	fs.BoolVar(&c.SearchInProcess, "search-in-process", false, "index in the in-process Vigie's own process, not in its search worker (serve --search-in-process)")
 	fs.DurationVar(&c.Sample, "sample", 0, "print memory, goroutines, sink lags and latency every period (e.g. 1m, for soak tests)")
 	if err := fs.Parse(args); err != nil {
@@ -174,26 +174,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "vigie bench: %s, %d cores (GOMAXPROCS %d), %s\n", runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAvg())
 	if cfg.CPUProfile != "" && cfg.Sample == 0 {
-		f, err := os.Create(cfg.CPUProfile)
+		stop, err := startRecording("--cpuprofile", cfg.CPUProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
 		if err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
+			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	if cfg.Trace != "" {
-		f, err := os.Create(cfg.Trace)
+		stop, err := startRecording("--trace", cfg.Trace, trace.Start, trace.Stop)
 		if err != nil {
-			return fmt.Errorf("--trace: %w", err)
+			return err
 		}
-		defer f.Close()
-		if err := trace.Start(f); err != nil {
-			return fmt.Errorf("--trace: %w", err)
-		}
-		defer trace.Stop()
+		defer stop()
 	}
 	if cfg.URL != "" {
 		t := benchTarget{url: cfg.URL, token: cfg.Token, pid: cfg.PID}
@@ -933,6 +925,24 @@ func cpuOfOne(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// startRecording creates path and starts a recorder writing to it (a CPU
+// profile, an execution trace); the function it returns stops the recorder
+// and closes the file. flag names the option in errors.
+func startRecording(flag, path string, start func(io.Writer) error, stop func()) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	if err := start(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	return func() {
+		stop()
+		f.Close()
+	}, nil
+}
+
 // periodProfile writes one CPU profile per sample period, to
 // base.<elapsed>: the same function's share in two files shows what grew.
 type periodProfile struct {
@@ -949,6 +959,9 @@ func (p *periodProfile) next(elapsed time.Duration) error {
 		err := p.f.Close()
 		if err == nil {
 			err = os.Rename(p.f.Name(), p.base+"."+elapsed.Abs().String())
+		}
+		if err != nil {
+			os.Remove(p.f.Name()) // no half-named profile left behind
 		}
 		p.f = nil
 		if err != nil {

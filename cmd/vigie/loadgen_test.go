@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"testing"
@@ -196,5 +198,34 @@ func TestStagesBetween(t *testing.T) {
 	// The runtime's scheduling histogram goes through the same buckets.
 	if b := schedLatencies(); len(b) == 0 || len(b.minus(b)) != len(b) || b.minus(b)[len(b)-1].count != 0 {
 		t.Errorf("schedLatencies: %d buckets", len(b))
+	}
+}
+
+// TestStartRecording: --cpuprofile (without --sample) and --trace write a
+// whole file once stopped, and a path that cannot be created is an error
+// naming the option.
+func TestStartRecording(t *testing.T) {
+	dir := t.TempDir()
+	cpu, tr := filepath.Join(dir, "cpu"), filepath.Join(dir, "trace")
+	stopCPU, err := startRecording("--cpuprofile", cpu, pprof.StartCPUProfile, pprof.StopCPUProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopTrace, err := startRecording("--trace", tr, trace.Start, trace.Stop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	stopTrace()
+	stopCPU()
+	if b, err := os.ReadFile(cpu); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("the CPU profile is not one (%d bytes, %v)", len(b), err)
+	}
+	if b, err := os.ReadFile(tr); err != nil || !bytes.HasPrefix(b, []byte("go 1.")) {
+		t.Errorf("the trace is not one (%d bytes, %v)", len(b), err)
+	}
+	_, err = startRecording("--trace", filepath.Join(dir, "missing", "trace"), trace.Start, trace.Stop)
+	if err == nil || !strings.HasPrefix(err.Error(), "--trace: ") {
+		t.Errorf("a path that cannot be created gave %v", err)
 	}
 }
