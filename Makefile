@@ -44,7 +44,7 @@ bench: build
 	$(CH) start >/dev/null
 	VIGIE_TEST_CLICKHOUSE=$$($(CH) dsn) sh -c '\
 	  ./$(BIN) bench --duration 30s --clickhouse "$$VIGIE_TEST_CLICKHOUSE" && \
-	  ./$(BIN) bench --duration 30s --rate 600 --limits=false && \
+	  ./$(BIN) bench --duration 30s --half --limits=false && \
 	  $(GO) test -run "^$$" -bench "HotPath|Fanout" -benchtime 1x -timeout 30m ./cmd/vigie/ && \
 	  $(GO) test -run "^$$" -bench . -benchtime 3x ./archive/ && \
 	  $(GO) test -run "^$$" -bench . ./intake/ ./router/ ./offer/'; s=$$?; $(CH) stop; exit $$s
@@ -52,7 +52,7 @@ bench: build
 ## soak: 30 minutes at half the sustained rate; memory, goroutines, lags and
 ## latency printed every minute (not in CI).
 soak: build
-	./$(BIN) bench --duration 30m --rate 600 --sample 1m --limits=false
+	./$(BIN) bench --duration 30m --half --sample 1m --limits=false
 
 ## eval: language, sentiment and intent quality on ../shared/data, beside VADER.
 eval:

@@ -87,6 +87,14 @@ type benchConfig struct {
 	// SearchInProcess runs the in-process Vigie's search index in its own
 	// process (serve --search-in-process), for comparison.
 	SearchInProcess bool
+	// Half paces the run at half the sustained rate, measured first on
+	// this machine by Calibrate seconds as fast as possible: the rate the
+	// latency and soak targets are set at, whatever the machine.
+	Half      bool
+	Calibrate time.Duration
+	// batchSet and postersSet say --batch and --posters were given, so
+	// that the defaults follow the rate --half finds.
+	batchSet, postersSet bool
 }
 
 func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
@@ -113,6 +121,8 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.StringVar(&c.MemProfile, "memprofile", "", "write a heap profile of the in-process Vigie to this file once the sinks have caught up (with --clickhouse, of the last pass); with --sample, also one every period to FILE.<elapsed>; each forces a garbage collection first")
 	fs.BoolVar(&c.SearchInProcess, "search-in-process", false, "index in the in-process Vigie's own process, not in its search worker (serve --search-in-process)")
 	fs.DurationVar(&c.Sample, "sample", 0, "print memory, goroutines, sink lags and latency every period (e.g. 1m, for soak tests)")
+	fs.BoolVar(&c.Half, "half", false, "pace at half the sustained rate, measured first by a run as fast as possible (--calibrate long; in-process only)")
+	fs.DurationVar(&c.Calibrate, "calibrate", 20*time.Second, "with --half, how long the run that measures the sustained rate posts")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
 	}
@@ -123,6 +133,14 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	if c.Token == "" {
 		c.Token = os.Getenv("VIGIE_BENCH_TOKEN")
 	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "batch": // 0 is the default
+			c.batchSet = c.Batch != 0
+		case "posters":
+			c.postersSet = c.Posters != 0
+		}
+	})
 	switch {
 	case c.Agents < 1 || c.Agents > 10_000:
 		return c, errors.New("--agents must be within [1, 10000]")
@@ -148,14 +166,27 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 		return c, errors.New("--drain must be positive")
 	case c.Sample < 0:
 		return c, errors.New("--sample must be >= 0")
+	case c.Half && c.Rate > 0:
+		return c, errors.New("--half finds the rate itself: give --half or --rate, not both")
+	case c.Half && c.URL != "":
+		return c, errors.New("--half is for the in-process Vigie: its calibration run would load the target with data of its own")
+	case c.Half && c.Calibrate < time.Second:
+		return c, errors.New("--calibrate must be at least 1s")
 	}
-	if c.Batch == 0 {
+	c.setPacing()
+	c.URL = strings.TrimRight(c.URL, "/")
+	return c, nil
+}
+
+// setPacing sets --batch and --posters, when not given, for the rate.
+func (c *benchConfig) setPacing() {
+	if !c.batchSet {
 		c.Batch = 50
 		if c.Rate > 0 {
 			c.Batch = int(min(100, max(1, c.Rate/100)))
 		}
 	}
-	if c.Posters == 0 {
+	if !c.postersSet {
 		c.Posters = 4
 		if c.Rate > 0 {
 			// Enough that a slow answer does not hold the pace back: each
@@ -163,8 +194,6 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 			c.Posters = 16
 		}
 	}
-	c.URL = strings.TrimRight(c.URL, "/")
-	return c, nil
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -212,6 +241,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer os.RemoveAll(root)
 	}
+	if cfg.Half {
+		if cfg, err = calibrate(ctx, cfg, filepath.Join(root, "calibrate"), logger, stdout); err != nil {
+			return err
+		}
+	}
 	passes := []string{"embedded"}
 	if cfg.ClickHouse != "" {
 		passes = append(passes, "clickhouse")
@@ -226,6 +260,32 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	printBench(stdout, cfg, results)
 	return nil
+}
+
+// calibrate measures the sustained rate on this machine, as fast as
+// possible for cfg.Calibrate on an in-process Vigie of its own, and returns
+// cfg paced at half of it.
+func calibrate(ctx context.Context, cfg benchConfig, data string, logger *slog.Logger, stdout io.Writer) (benchConfig, error) {
+	c := cfg
+	c.Half, c.Rate, c.Mentions, c.Duration = false, 0, 0, cfg.Calibrate
+	c.Limits, c.Sample, c.MemProfile = false, 0, ""
+	c.setPacing()
+	fmt.Fprintf(stdout, "--half: measuring the sustained rate, %s as fast as possible\n", c.Duration)
+	res, err := benchInProcess(ctx, c, "calibrate", data, logger, io.Discard)
+	if err != nil {
+		return cfg, fmt.Errorf("calibration: %w", err)
+	}
+	if err := os.RemoveAll(data); err != nil {
+		return cfg, fmt.Errorf("calibration: %w", err)
+	}
+	sustained := perSec(res.Seen, res.SinksFor)
+	if !res.SearchCaughtUp || !res.ArchiveCaughtUp || res.Seen < res.Acked || sustained <= 0 {
+		return cfg, fmt.Errorf("calibration: the sinks did not catch up within --drain (%d of %d mentions on the websocket)", res.Seen, res.Acked)
+	}
+	cfg.Rate = math.Round(sustained / 2)
+	cfg.setPacing()
+	fmt.Fprintf(stdout, "--half: sustained %.0f mentions/s to search and the archive; pacing at %.0f/s\n", sustained, cfg.Rate)
+	return cfg, nil
 }
 
 // benchTarget is the Vigie under load.

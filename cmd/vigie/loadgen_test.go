@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -46,6 +47,23 @@ func TestParseBench(t *testing.T) {
 		{name: "memory profile of a running Vigie", args: []string{"--url", "http://x", "--token", "t", "--memprofile", "m.pprof"}, wantErr: "in-process"},
 		{name: "negative sample period", args: []string{"--sample", "-1s"}, wantErr: "--sample"},
 		{name: "stray argument", args: []string{"now"}, wantErr: "usage"},
+		{name: "half and a rate", args: []string{"--half", "--rate", "100"}, wantErr: "--half or --rate"},
+		{name: "half of a running Vigie", args: []string{"--half", "--url", "http://x", "--token", "t"}, wantErr: "in-process"},
+		{name: "calibration too short", args: []string{"--half", "--calibrate", "10ms"}, wantErr: "--calibrate"},
+		{name: "given batch and posters stay", args: []string{"--batch", "7", "--posters", "3"}, check: func(t *testing.T, c benchConfig) {
+			c.Rate = 2000
+			c.setPacing()
+			if c.Batch != 7 || c.Posters != 3 {
+				t.Errorf("batch %d posters %d after pacing, want 7 and 3", c.Batch, c.Posters)
+			}
+		}},
+		{name: "defaults follow the rate found", args: []string{"--half"}, check: func(t *testing.T, c benchConfig) {
+			c.Rate = 2000
+			c.setPacing()
+			if c.Batch != 20 || c.Posters != 16 {
+				t.Errorf("batch %d posters %d after pacing at 2000/s, want 20 and 16", c.Batch, c.Posters)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,5 +245,32 @@ func TestStartRecording(t *testing.T) {
 	_, err = startRecording("--trace", filepath.Join(dir, "missing", "trace"), trace.Start, trace.Stop)
 	if err == nil || !strings.HasPrefix(err.Error(), "--trace: ") {
 		t.Errorf("a path that cannot be created gave %v", err)
+	}
+}
+
+// TestBenchHalf: --half measures the sustained rate first, then paces the
+// run at half of it.
+func TestBenchHalf(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Vigie twice and loads it")
+	}
+	var out bytes.Buffer
+	err := runBench(context.Background(), []string{"--half", "--calibrate", "2s", "--mentions", "200", "--agents", "1", "--limits=false", "--data", t.TempDir()}, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	s := out.String()
+	t.Log(s)
+	m := regexp.MustCompile(`sustained (\d+) mentions/s to search and the archive; pacing at (\d+)/s`).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatal("no calibration line")
+	}
+	sustained, _ := strconv.Atoi(m[1])
+	rate, _ := strconv.Atoi(m[2])
+	if sustained <= 0 || rate < sustained/2-1 || rate > sustained/2+1 {
+		t.Errorf("sustained %d, paced at %d", sustained, rate)
+	}
+	if !strings.Contains(s, fmt.Sprintf("paced at %d/s", rate)) {
+		t.Errorf("the run was not paced at %d/s", rate)
 	}
 }
