@@ -121,7 +121,7 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.StringVar(&c.MemProfile, "memprofile", "", "write a heap profile of the in-process Vigie to this file once the sinks have caught up (with --clickhouse, of the last pass); with --sample, also one every period to FILE.<elapsed>; each forces a garbage collection first")
 	fs.BoolVar(&c.SearchInProcess, "search-in-process", false, "index in the in-process Vigie's own process, not in its search worker (serve --search-in-process)")
 	fs.DurationVar(&c.Sample, "sample", 0, "print memory, goroutines, sink lags and latency every period (e.g. 1m, for soak tests)")
-	fs.BoolVar(&c.Half, "half", false, "pace at half the sustained rate, measured first by a run as fast as possible (--calibrate long; in-process only)")
+	fs.BoolVar(&c.Half, "half", false, "pace at half the sustained rate, measured first by a run as fast as possible on a Vigie of its own (--calibrate long; in-process only; a --cpuprofile without --sample covers it too)")
 	fs.DurationVar(&c.Calibrate, "calibrate", 20*time.Second, "with --half, how long the run that measures the sustained rate posts")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
@@ -280,7 +280,7 @@ func calibrate(ctx context.Context, cfg benchConfig, data string, logger *slog.L
 	}
 	sustained := perSec(res.Seen, res.SinksFor)
 	if !res.SearchCaughtUp || !res.ArchiveCaughtUp || res.Seen < res.Acked || sustained <= 0 {
-		return cfg, fmt.Errorf("calibration: the sinks did not catch up within --drain (%d of %d mentions on the websocket)", res.Seen, res.Acked)
+		return cfg, fmt.Errorf("calibration: not everything reached the agents, search and the archive within --drain (%d of %d mentions on the websocket); no sustained rate to halve", res.Seen, res.Acked)
 	}
 	cfg.Rate = math.Round(sustained / 2)
 	cfg.setPacing()
