@@ -54,6 +54,11 @@ func (f *Feeder) Run(ctx context.Context) error {
 	f.metrics.cursor.Set(float64(cursor))
 	f.logger.Info("archive_started", "cursor", cursor)
 	for {
+		// A batch's write finishes even when ctx ends: with a backlog,
+		// ending is noticed here.
+		if ctx.Err() != nil {
+			return nil
+		}
 		batch, err := f.fill(ctx, cursor)
 		if err != nil {
 			return nil // fill retries everything else: ctx ended

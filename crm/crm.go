@@ -281,6 +281,11 @@ func (c *CRM) Run(ctx context.Context) error {
 func (c *CRM) follow(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
 	for {
+		// consume finishes its batch even when ctx ends: with a backlog,
+		// ending is noticed here.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if c.cfg.Yield != nil {
 			c.cfg.Yield(ctx)
 		}

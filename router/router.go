@@ -128,6 +128,12 @@ func (r *Router) Run(ctx context.Context) error {
 	}
 	r.setLag(max(0, r.log.LastSeq()-cursor))
 	for {
+		// The sink's transactions finish even when ctx ends (they are
+		// short and better finished than interrupted), and Wait returns at
+		// once while records wait: ending is checked here.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := r.log.Wait(ctx, cursor); err != nil {
 			return err
 		}
