@@ -694,7 +694,10 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 				}
 			}
 			lastAt, lastCPU := time.Now(), cpu0
-			fmt.Fprintf(progress, "%8s %10s %9s %9s %6s %9s %9s %9s %10s %10s %11s %11s\n", "elapsed", "accepted", "p50", "p99", "CPU %", "anon MiB", "child MiB", "file MiB", "heap MiB", "goroutines", "search lag", "archive lag")
+			// The server's stages over each period, to see which one's
+			// tail moves with the minute's p99.
+			lastM, _ := scrapeMetrics(pollCtx, t.url)
+			fmt.Fprintf(progress, "%8s %10s %9s %9s %6s %9s %9s %9s %10s %10s %11s %11s %12s %12s %12s\n", "elapsed", "accepted", "p50", "p99", "CPU %", "anon MiB", "child MiB", "file MiB", "heap MiB", "goroutines", "search lag", "archive lag", "intake p99", "router p99", "server p99")
 			for {
 				select {
 				case <-pollCtx.Done():
@@ -726,9 +729,15 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 					}
 				}
 				anon, child, file := memOf(t.pid)
-				fmt.Fprintf(progress, "%8s %10d %9s %9s %6.0f %9.0f %9.0f %9.0f %10.0f %10.0f %11.0f %11.0f\n", elapsed, acked.Load(),
+				st := make([]stage, len(hotPathStages))
+				if lastM != nil {
+					st = stagesBetween(lastM, m)
+				}
+				lastM = m
+				fmt.Fprintf(progress, "%8s %10d %9s %9s %6.0f %9.0f %9.0f %9.0f %10.0f %10.0f %11.0f %11.0f %12s %12s %12s\n", elapsed, acked.Load(),
 					ms(pct(win, 0.5)), ms(pct(win, 0.99)), cpuPct, anon, child, file, m["go_memstats_heap_inuse_bytes"]/(1<<20),
-					m["go_goroutines"], m["vigie_search_lag_events"], m["vigie_archive_lag_events"])
+					m["go_goroutines"], m["vigie_search_lag_events"], m["vigie_archive_lag_events"],
+					stageP99(st, "vigie_intake_commit_seconds"), stageP99(st, "vigie_router_batch_seconds"), stageP99(st, "vigie_pipeline_latency_seconds"))
 			}
 		}()
 	}
@@ -1451,6 +1460,17 @@ var hotPathStages = []struct{ label, name string }{
 	{"router batch (read, route, apply)", "vigie_router_batch_seconds"},
 	{"desk transaction", "vigie_desk_apply_seconds"},
 	{"arrival → frame written (server side)", "vigie_pipeline_latency_seconds"},
+}
+
+// stageP99 formats the p99 of the hot path's stage named by its histogram,
+// or "-" when the period saw none.
+func stageP99(st []stage, name string) string {
+	for i, h := range hotPathStages {
+		if h.name == name && i < len(st) && st[i].n > 0 {
+			return ms(st[i].p99)
+		}
+	}
+	return "-"
 }
 
 // stage is one histogram's quantiles over a run.

@@ -166,6 +166,10 @@ func TestBenchInProcess(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\s+[0-9.]+m?s\s+\d+\s`).MatchString(s) {
 		t.Error("no sample line")
 	}
+	// The server's own p99 of the period ends a sample line.
+	if !regexp.MustCompile(`(?m)^\s+[0-9.]+m?s\s+\d+\s.*\s[0-9.]+ ms$`).MatchString(s) {
+		t.Error("no sample line with the server's p99 of its period")
+	}
 	if !strings.Contains(s, "end to end / raw Bleve") {
 		t.Error("no ratio against raw Bleve")
 	}
