@@ -729,7 +729,7 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 					}
 				}
 				anon, child, file := memOf(t.pid)
-				st := make([]stage, len(hotPathStages))
+				var st []stage // none on the first period if the first scrape failed
 				if lastM != nil {
 					st = stagesBetween(lastM, m)
 				}

@@ -123,7 +123,7 @@ func Open(ctx context.Context, path string, sync Sync, migrations []string) (*DB
 // PASSIVE checkpoint takes no lock a writer or a reader needs: it copies
 // what no reader still needs and leaves the rest for the next round. Once
 // everything is copied, the next write starts the WAL over, so it stays
-// small.
+// bounded; past restartFrames, restart does it between two writes.
 func (db *DB) checkpointer(ctx context.Context) {
 	defer close(db.done)
 	t := time.NewTicker(CheckpointEvery)
