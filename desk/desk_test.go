@@ -115,6 +115,98 @@ func TestTombstoneRemovesAndRedacts(t *testing.T) {
 	}
 }
 
+// TestTombstoneReachesEventsWithoutTicket: an erasure also redacts what no
+// ticket holds (a dropped mention, an event about the person published by
+// another part of Vigie), and leaves other people's events alone.
+func TestTombstoneReachesEventsWithoutTicket(t *testing.T) {
+	d := openTestDesk(t, HubConfig{})
+	f := &feeder{t: t, d: d}
+	dropped := f.mention("9", "ana", "secret spam", "", 1)
+	dropped.Decision = router.Decision{Drop: true, Rule: "spam"}
+	f.apply(dropped, f.mention("1", "ana", "my secret complaint", "", 1), f.mention("3", "bob", "bob's words", "", 1))
+	ctx := context.Background()
+	if _, err := d.PublishFor(ctx, "offer.sent", TopicOffers, "x", "ana", map[string]string{"text": "secret offer"}); err != nil {
+		t.Fatal(err)
+	}
+	f.tombstone(listener.Tombstone{Source: "x", ID: "9"})
+	evs, err := d.ReadEvents(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if strings.Contains(string(e.Data), "secret spam") {
+			t.Fatalf("the dropped post's event %d still holds its text: %s", e.Seq, e.Data)
+		}
+	}
+	f.tombstone(listener.Tombstone{Source: "x", AuthorID: "ana"})
+	if evs, err = d.ReadEvents(ctx, 0, 1000); err != nil {
+		t.Fatal(err)
+	}
+	var bob bool
+	for _, e := range evs {
+		if strings.Contains(string(e.Data), "secret") || strings.Contains(string(e.Data), "Ana ana") {
+			t.Fatalf("event %d still holds the erased person's data: %s", e.Seq, e.Data)
+		}
+		bob = bob || strings.Contains(string(e.Data), "bob's words")
+	}
+	if !bob {
+		t.Fatal("erasing ana redacted bob's post")
+	}
+}
+
+// TestQueriesSearchIndexes: erasures and the listing of an author's tickets
+// search an index; scanning tickets, messages or events, or walking another
+// filter's index through everyone's tickets, would hold the desk for as long
+// as it reads them.
+func TestQueriesSearchIndexes(t *testing.T) {
+	d := openTestDesk(t, HubConfig{})
+	type want struct {
+		args  []any
+		index string // the index the plan must search, if any
+	}
+	queries := map[string]want{
+		erasePostMessages:       {args: []any{"x", "1"}},
+		eraseAuthorMessages:     {args: []any{"x", "ana"}},
+		erasePostLooseEvents:    {args: []any{"x/1"}},
+		erasePostTicketEvents:   {args: []any{1, "x/1"}},
+		eraseAuthorLooseEvents:  {args: []any{"x/ana"}},
+		eraseAuthorTicketEvents: {args: []any{"x", "ana", "x/ana"}},
+	}
+	for _, f := range []Filter{
+		{Author: "x/ana"},
+		{Author: "x/ana", Status: StatusOpen},
+		{Author: "x/ana", Queue: "complaints", Status: StatusOpen},
+		{Author: "x/ana", Assignee: "alice", SLA: "active", Cursor: encodeCursor(10)},
+	} {
+		f.Limit = 50
+		q, args, err := ticketsQuery(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries[q] = want{args: args, index: "tickets_thread"}
+	}
+	for q, w := range queries {
+		rows, err := d.db.R.Query("EXPLAIN QUERY PLAN "+q, w.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		all := strings.Join(plan, "\n")
+		if strings.Contains(all, "SCAN ") || !strings.Contains(all, "INDEX "+w.index) {
+			t.Errorf("%s\n%s", q, all)
+		}
+	}
+}
+
 func TestCollisionAndMacros(t *testing.T) {
 	d := openTestDesk(t, HubConfig{})
 	f := &feeder{t: t, d: d}

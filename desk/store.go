@@ -135,6 +135,20 @@ var migrations = []string{
 		capacity INTEGER NOT NULL,
 		updated_at INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// 5: fewer indexes to write for each mention. An erasure finds an
+	// author's messages and events through their tickets (tickets_thread
+	// starts with the author; every incoming message and every event about
+	// it sits on the author's own ticket), so events_ref and events_author
+	// hold only the events no ticket holds: dropped mentions and events
+	// about a person. Their former versions were never used: SQLite uses a
+	// partial index only for a query that repeats its WHERE.
+	// tickets_author was a prefix of tickets_thread.
+	`DROP INDEX tickets_author;
+	DROP INDEX messages_author;
+	DROP INDEX events_ref;
+	DROP INDEX events_author;
+	CREATE INDEX events_ref ON events(ref) WHERE ref != '' AND ticket_id = 0;
+	CREATE INDEX events_author ON events(author_ref) WHERE author_ref != '' AND ticket_id = 0;`,
 }
 
 // Desk holds tickets, their messages and the event log, and owns the
@@ -726,15 +740,29 @@ func insertMessageWith(exec func(q string, args ...any) (sql.Result, error), m *
 	return nil
 }
 
+// The queries an erasure runs. Each searches an index: a scan of messages or
+// events would hold the desk's writer for as long as it reads them all.
+// Incoming messages, and the events about them, are all on their author's
+// tickets; the events no ticket holds have their own partial indexes, whose
+// WHERE each query repeats (SQLite uses a partial index only then).
+const (
+	erasePostMessages       = "SELECT id, ticket_id FROM messages WHERE source=? AND native_id=? AND direction='in'"
+	eraseAuthorMessages     = "SELECT m.id, m.ticket_id FROM tickets t JOIN messages m ON m.ticket_id = t.id WHERE t.source=? AND t.author_id=? AND m.direction='in'"
+	erasePostLooseEvents    = "SELECT seq, type, data FROM events WHERE ref=? AND ref != '' AND ticket_id = 0"
+	erasePostTicketEvents   = "SELECT seq, type, data FROM events WHERE ticket_id=? AND ticket_id != 0 AND ref=?"
+	eraseAuthorLooseEvents  = "SELECT seq, type, data FROM events WHERE author_ref=? AND author_ref != '' AND ticket_id = 0"
+	eraseAuthorTicketEvents = "SELECT e.seq, e.type, e.data FROM tickets t JOIN events e ON e.ticket_id = t.id AND e.ticket_id != 0 WHERE t.source=? AND t.author_id=? AND e.author_ref=?"
+)
+
 // tombstone removes deleted posts from the desk and redacts them from the
 // event log; the sinks learn of it from the mention.deleted event.
 func (a *applier) tombstone(t *listener.Tombstone) error {
 	var rows *sql.Rows
 	var err error
 	if t.ID != "" {
-		rows, err = a.tx.QueryContext(a.ctx, "SELECT id, ticket_id FROM messages WHERE source=? AND native_id=? AND direction='in'", t.Source, t.ID)
+		rows, err = a.tx.QueryContext(a.ctx, erasePostMessages, t.Source, t.ID)
 	} else {
-		rows, err = a.tx.QueryContext(a.ctx, "SELECT id, ticket_id FROM messages WHERE source=? AND author_id=? AND direction='in'", t.Source, t.AuthorID)
+		rows, err = a.tx.QueryContext(a.ctx, eraseAuthorMessages, t.Source, t.AuthorID)
 	}
 	if err != nil {
 		return fmt.Errorf("find deleted posts: %w", err)
@@ -776,42 +804,65 @@ func (a *applier) tombstone(t *listener.Tombstone) error {
 		}
 	}
 	a.d.dropTail()
-	if err := redactEvents(a.ctx, a.tx, t); err != nil {
+	tickets := make([]int64, 0, len(hits))
+	for _, h := range hits {
+		if !slices.Contains(tickets, h.ticket) {
+			tickets = append(tickets, h.ticket)
+		}
+	}
+	if err := redactEvents(a.ctx, a.tx, t, tickets); err != nil {
 		return err
 	}
 	return a.ev.add(EventMentionDeleted, TopicMentions, "", 0, "", "", a.now, time.Time{}, DeletedData{Source: t.Source, ID: t.ID, AuthorID: t.AuthorID, Reason: t.Reason})
 }
 
 // redactEvents rewrites the stored events that carry the deleted posts so
-// that their text and the author's identity are gone from the log.
-func redactEvents(ctx context.Context, tx *sql.Tx, t *listener.Tombstone) error {
-	var rows *sql.Rows
-	var err error
-	if t.ID != "" {
-		rows, err = tx.QueryContext(ctx, "SELECT seq, type, data FROM events WHERE ref=?", t.Source+"/"+t.ID)
-	} else {
-		rows, err = tx.QueryContext(ctx, "SELECT seq, type, data FROM events WHERE author_ref=?", t.Source+"/"+t.AuthorID)
-	}
-	if err != nil {
-		return fmt.Errorf("find events to redact: %w", err)
-	}
+// that their text and the author's identity are gone from the log. tickets
+// holds the tickets of a deleted post's messages; an account's are looked
+// up.
+func redactEvents(ctx context.Context, tx *sql.Tx, t *listener.Tombstone, tickets []int64) error {
 	type ev struct {
 		seq  int64
 		typ  string
 		data []byte
 	}
 	var evs []ev
-	for rows.Next() {
-		var e ev
-		if err := rows.Scan(&e.seq, &e.typ, &e.data); err != nil {
-			rows.Close()
-			return fmt.Errorf("scan event: %w", err)
+	read := func(q string, args ...any) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("find events to redact: %w", err)
 		}
-		evs = append(evs, e)
+		defer rows.Close()
+		for rows.Next() {
+			var e ev
+			if err := rows.Scan(&e.seq, &e.typ, &e.data); err != nil {
+				return fmt.Errorf("scan event: %w", err)
+			}
+			evs = append(evs, e)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("find events to redact: %w", err)
+		}
+		return nil
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("find events to redact: %w", err)
+	if t.ID != "" {
+		ref := t.Source + "/" + t.ID
+		if err := read(erasePostLooseEvents, ref); err != nil {
+			return err
+		}
+		for _, id := range tickets {
+			if err := read(erasePostTicketEvents, id, ref); err != nil {
+				return err
+			}
+		}
+	} else {
+		authorRef := t.Source + "/" + t.AuthorID
+		if err := read(eraseAuthorLooseEvents, authorRef); err != nil {
+			return err
+		}
+		if err := read(eraseAuthorTicketEvents, t.Source, t.AuthorID, authorRef); err != nil {
+			return err
+		}
 	}
 	for _, e := range evs {
 		red, err := redactWith(EventType(e.typ), e.data, redacted)
