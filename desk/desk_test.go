@@ -87,11 +87,42 @@ func TestTombstoneRemovesAndRedacts(t *testing.T) {
 	d := openTestDesk(t, HubConfig{})
 	f := &feeder{t: t, d: d}
 	f.apply(f.mention("1", "ana", "my secret complaint", "", 1), f.mention("2", "ana", "another secret", "1", 1), f.mention("3", "bob", "bob's words", "", 1))
+	f.apply(f.mention("4", "ana", "a lone secret", "", 1))
+	ctx := context.Background()
+	var first, lone int64
+	for _, tk := range tickets(t, d) {
+		switch tk.Conversation {
+		case "1":
+			first = tk.ID
+		case "4":
+			lone = tk.ID
+		}
+	}
+	// Agents' work on her ticket: events that are not about her posts.
+	if _, err := d.Assign(ctx, first, "alice", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.ReplyWith(ctx, first, "alice", "we are on it", ReplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	f.tombstone(listener.Tombstone{Source: "x", ID: "1"})
+	f.tombstone(listener.Tombstone{Source: "x", ID: "4"}) // the lone ticket has no post left
 	f.tombstone(listener.Tombstone{Source: "x", AuthorID: "ana"})
-	evs, err := d.ReadEvents(context.Background(), 0, 1000)
+	evs, err := d.ReadEvents(ctx, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var reply bool
+	for _, e := range evs {
+		reply = reply || strings.Contains(string(e.Data), "we are on it")
+	}
+	if !reply {
+		t.Fatal("the agent's reply is gone from the log")
+	}
+	for _, id := range []int64{first, lone} {
+		if tk, err := d.Ticket(ctx, id); err != nil || tk.Author != (listener.Author{ID: "ana"}) {
+			t.Fatalf("ticket %d after the account's deletion: author %+v, %v", id, tk.Author, err)
+		}
 	}
 	var deleted int
 	for _, e := range evs {
@@ -102,11 +133,11 @@ func TestTombstoneRemovesAndRedacts(t *testing.T) {
 			deleted++
 		}
 	}
-	if deleted != 2 {
+	if deleted != 3 {
 		t.Fatalf("%d mention.deleted events", deleted)
 	}
 	for _, tk := range tickets(t, d) {
-		full, _ := d.Ticket(context.Background(), tk.ID)
+		full, _ := d.Ticket(ctx, tk.ID)
 		for _, m := range full.Messages {
 			if strings.Contains(m.Text, "secret") {
 				t.Fatalf("message still there: %+v", m)

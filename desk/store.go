@@ -748,10 +748,11 @@ func insertMessageWith(exec func(q string, args ...any) (sql.Result, error), m *
 const (
 	erasePostMessages       = "SELECT id, ticket_id FROM messages WHERE source=? AND native_id=? AND direction='in'"
 	eraseAuthorMessages     = "SELECT m.id, m.ticket_id FROM tickets t JOIN messages m ON m.ticket_id = t.id WHERE t.source=? AND t.author_id=? AND m.direction='in'"
-	erasePostLooseEvents    = "SELECT seq, type, data FROM events WHERE ref=? AND ref != '' AND ticket_id = 0"
-	erasePostTicketEvents   = "SELECT seq, type, data FROM events WHERE ticket_id=? AND ticket_id != 0 AND ref=?"
-	eraseAuthorLooseEvents  = "SELECT seq, type, data FROM events WHERE author_ref=? AND author_ref != '' AND ticket_id = 0"
-	eraseAuthorTicketEvents = "SELECT e.seq, e.type, e.data FROM tickets t JOIN events e ON e.ticket_id = t.id AND e.ticket_id != 0 WHERE t.source=? AND t.author_id=? AND e.author_ref=?"
+	erasePostLooseEvents    = "SELECT seq, type, data, author_ref FROM events WHERE ref=? AND ref != '' AND ticket_id = 0"
+	erasePostTicketEvents   = "SELECT seq, type, data, author_ref FROM events WHERE ticket_id=? AND ticket_id != 0 AND ref=?"
+	eraseAuthorLooseEvents  = "SELECT seq, type, data, author_ref FROM events WHERE author_ref=? AND author_ref != '' AND ticket_id = 0"
+	eraseAuthorTickets      = "SELECT id FROM tickets WHERE source=? AND author_id=?"
+	eraseAuthorTicketEvents = "SELECT e.seq, e.type, e.data, e.author_ref FROM tickets t JOIN events e ON e.ticket_id = t.id AND e.ticket_id != 0 WHERE t.source=? AND t.author_id=?"
 )
 
 // tombstone removes deleted posts from the desk and redacts them from the
@@ -803,28 +804,79 @@ func (a *applier) tombstone(t *listener.Tombstone) error {
 			return err
 		}
 	}
-	a.d.dropTail()
 	tickets := make([]int64, 0, len(hits))
 	for _, h := range hits {
 		if !slices.Contains(tickets, h.ticket) {
 			tickets = append(tickets, h.ticket)
 		}
 	}
+	if t.ID == "" {
+		if err := a.forgetAuthor(t, tickets); err != nil {
+			return err
+		}
+	}
+	a.d.dropTail()
 	if err := redactEvents(a.ctx, a.tx, t, tickets); err != nil {
 		return err
 	}
 	return a.ev.add(EventMentionDeleted, TopicMentions, "", 0, "", "", a.now, time.Time{}, DeletedData{Source: t.Source, ID: t.ID, AuthorID: t.AuthorID, Reason: t.Reason})
 }
 
+// forgetAuthor keeps only the id of a deleted account on the author's
+// tickets that the deletion of their messages did not reach (done, those
+// whose posts were all deleted before).
+func (a *applier) forgetAuthor(t *listener.Tombstone, done []int64) error {
+	rows, err := a.tx.QueryContext(a.ctx, eraseAuthorTickets, t.Source, t.AuthorID)
+	if err != nil {
+		return fmt.Errorf("find the author's tickets: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("scan ticket: %w", err)
+		}
+		if !slices.Contains(done, id) {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find the author's tickets: %w", err)
+	}
+	for _, id := range ids {
+		tk, err := a.d.ticket(a.ctx, a.tx, id)
+		if err != nil {
+			return err
+		}
+		if tk.Author == (listener.Author{ID: tk.Author.ID}) {
+			continue
+		}
+		tk.Author = listener.Author{ID: tk.Author.ID}
+		tk.UpdatedAt = a.now
+		if err := saveTicket(a.ctx, a.tx, &tk); err != nil {
+			return err
+		}
+		authorRef := tk.Source + "/" + tk.Author.ID
+		if err := a.ev.add(EventTicketUpdated, TopicTickets, tk.Queue, tk.ID, "", authorRef, a.now, time.Time{}, TicketData{Ticket: tk, Change: ChangeDeleted}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // redactEvents rewrites the stored events that carry the deleted posts so
 // that their text and the author's identity are gone from the log. tickets
 // holds the tickets of a deleted post's messages; an account's are looked
-// up.
+// up. The other events on a deleted account's tickets (an agent's reply, an
+// assignment) keep their own content but lose the author's identity.
 func redactEvents(ctx context.Context, tx *sql.Tx, t *listener.Tombstone, tickets []int64) error {
 	type ev struct {
-		seq  int64
-		typ  string
-		data []byte
+		seq       int64
+		typ       string
+		data      []byte
+		authorRef string
 	}
 	var evs []ev
 	read := func(q string, args ...any) error {
@@ -835,7 +887,7 @@ func redactEvents(ctx context.Context, tx *sql.Tx, t *listener.Tombstone, ticket
 		defer rows.Close()
 		for rows.Next() {
 			var e ev
-			if err := rows.Scan(&e.seq, &e.typ, &e.data); err != nil {
+			if err := rows.Scan(&e.seq, &e.typ, &e.data, &e.authorRef); err != nil {
 				return fmt.Errorf("scan event: %w", err)
 			}
 			evs = append(evs, e)
@@ -856,15 +908,28 @@ func redactEvents(ctx context.Context, tx *sql.Tx, t *listener.Tombstone, ticket
 			}
 		}
 	} else {
-		authorRef := t.Source + "/" + t.AuthorID
-		if err := read(eraseAuthorLooseEvents, authorRef); err != nil {
+		if err := read(eraseAuthorLooseEvents, t.Source+"/"+t.AuthorID); err != nil {
 			return err
 		}
-		if err := read(eraseAuthorTicketEvents, t.Source, t.AuthorID, authorRef); err != nil {
+		if err := read(eraseAuthorTicketEvents, t.Source, t.AuthorID); err != nil {
 			return err
 		}
 	}
 	for _, e := range evs {
+		if t.ID == "" && e.authorRef != t.Source+"/"+t.AuthorID {
+			// Not about the author's posts: only their identity goes.
+			red, changed, err := forgetIdentity(EventType(e.typ), e.data)
+			if err != nil {
+				return fmt.Errorf("redact event %d: %w", e.seq, err)
+			}
+			if !changed {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE events SET data=? WHERE seq=?", red, e.seq); err != nil {
+				return fmt.Errorf("redact event %d: %w", e.seq, err)
+			}
+			continue
+		}
 		red, err := redactWith(EventType(e.typ), e.data, redacted)
 		if err != nil {
 			return fmt.Errorf("redact event %d: %w", e.seq, err)
@@ -877,6 +942,26 @@ func redactEvents(ctx context.Context, tx *sql.Tx, t *listener.Tombstone, ticket
 }
 
 const redacted = "[deleted]"
+
+// forgetIdentity removes a deleted account's identity but its id from an
+// event on one of its tickets that is not about its posts, and reports
+// whether that changed the event.
+func forgetIdentity(typ EventType, data []byte) ([]byte, bool, error) {
+	if typ != EventTicketCreated && typ != EventTicketUpdated {
+		return data, false, nil
+	}
+	var td TicketData
+	if err := jsonx.Unmarshal(data, &td); err != nil {
+		return nil, false, err
+	}
+	if td.Ticket.Author == (listener.Author{ID: td.Ticket.Author.ID}) && len(td.Ticket.Routing.Trace) == 0 {
+		return data, false, nil
+	}
+	td.Ticket.Author = listener.Author{ID: td.Ticket.Author.ID}
+	td.Ticket.Routing.Trace = nil // it quotes the words the rules matched
+	red, err := json.Marshal(&td)
+	return red, true, err
+}
 
 // redactWith removes the post text (replaced by marker) and the author's
 // identity but their id from an event's data.
