@@ -71,7 +71,18 @@ var migrations = []string{
 		PRIMARY KEY(kind, source, key)
 	) WITHOUT ROWID;
 	CREATE TABLE cursors(name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
+	// 2: a post's erasure finds its items by id. Without this index it
+	// walked items_author through every item of the post's network while
+	// holding the writer, so that ingest stopped for as long.
+	`CREATE INDEX items_native ON items(source, native_id);`,
 }
+
+// The statements of an erasure; each searches an index
+// (TestErasureSearchesIndexes).
+const (
+	erasePostItems   = "DELETE FROM items WHERE kind IN ('mention','checkin') AND source=? AND native_id=?"
+	eraseAuthorItems = "DELETE FROM items WHERE kind IN ('mention','checkin') AND source=? AND author_id=?"
+)
 
 // Log is the durable, deduplicated log of everything accepted. It is safe for
 // concurrent use. Appends are group-committed: concurrent callers share one
@@ -350,9 +361,9 @@ func (l *Log) commitTx(batch []*appendReq) (err error) {
 func eraseCovered(ctx context.Context, tx *sql.Tx, t *listener.Tombstone) error {
 	var err error
 	if t.ID != "" {
-		_, err = tx.ExecContext(ctx, "DELETE FROM items WHERE kind IN ('mention','checkin') AND source=? AND native_id=?", t.Source, t.ID)
+		_, err = tx.ExecContext(ctx, erasePostItems, t.Source, t.ID)
 	} else {
-		_, err = tx.ExecContext(ctx, "DELETE FROM items WHERE kind IN ('mention','checkin') AND source=? AND author_id=?", t.Source, t.AuthorID)
+		_, err = tx.ExecContext(ctx, eraseAuthorItems, t.Source, t.AuthorID)
 	}
 	if err != nil {
 		return fmt.Errorf("erase items covered by a tombstone: %w", err)
