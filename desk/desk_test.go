@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigie/vigie/intake"
+	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/router"
 )
@@ -217,21 +218,10 @@ func TestQueriesSearchIndexes(t *testing.T) {
 		queries[q] = want{args: args, index: "tickets_thread"}
 	}
 	for q, w := range queries {
-		rows, err := d.db.R.Query("EXPLAIN QUERY PLAN "+q, w.args...)
+		all, err := sqlite.Plan(context.Background(), d.db.R, q, w.args...)
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		all := strings.Join(plan, "\n")
 		if strings.Contains(all, "SCAN ") || !strings.Contains(all, "INDEX "+w.index) {
 			t.Errorf("%s\n%s", q, all)
 		}

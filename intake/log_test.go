@@ -245,21 +245,10 @@ func TestPendingCountsAppendsUntilCommitted(t *testing.T) {
 func TestErasureSearchesIndexes(t *testing.T) {
 	l := openLog(t, filepath.Join(t.TempDir(), "intake.db"))
 	for q, index := range map[string]string{erasePostItems: "items_native", eraseAuthorItems: "items_author"} {
-		rows, err := l.db.R.Query("EXPLAIN QUERY PLAN "+q, "x", "1")
+		all, err := sqlite.Plan(context.Background(), l.db.R, q, "x", "1")
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		all := strings.Join(plan, "\n")
 		if strings.Contains(all, "SCAN ") || !strings.Contains(all, "INDEX "+index+" (source=? AND ") {
 			t.Errorf("%s\n%s", q, all)
 		}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -237,6 +238,30 @@ func Version(ctx context.Context, db *sql.DB) (int, error) {
 		return 0, fmt.Errorf("read schema version: %w", err)
 	}
 	return v, nil
+}
+
+// Plan returns how SQLite would run query with args: the details of
+// EXPLAIN QUERY PLAN, a line each ("SEARCH t USING INDEX i (a=?)", "SCAN
+// t"). Tests use it to check that a query searches the index it needs.
+func Plan(ctx context.Context, db *sql.DB, query string, args ...any) (string, error) {
+	rows, err := db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return "", fmt.Errorf("query plan: %w", err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return "", fmt.Errorf("query plan: %w", err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("query plan: %w", err)
+	}
+	return strings.Join(plan, "\n"), nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, migrations []string) error {
