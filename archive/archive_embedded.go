@@ -145,7 +145,7 @@ func (e *Embedded) Write(ctx context.Context, batch []desk.Event, cursor int64) 
 
 func (e *Embedded) writeRows(ctx context.Context, rs *rows, cursor int64) (err error) {
 	ctx = sqlite.Detached(ctx)
-	tx, err := e.db.W.BeginTx(ctx, nil)
+	tx, err := e.db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin archive write: %w", err)
 	}
@@ -169,7 +169,7 @@ func (e *Embedded) writeRows(ctx context.Context, rs *rows, cursor int64) (err e
 	return nil
 }
 
-func (e *Embedded) writeSegment(ctx context.Context, tx *sql.Tx, s *segment) error {
+func (e *Embedded) writeSegment(ctx context.Context, tx *sqlite.Tx, s *segment) error {
 	if len(s.mentions) > 0 {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO mentions (source, id, version, event_id,
 			created_ms, received_ms, lang, sentiment, label, polarity, intent, queue, priority,
@@ -223,7 +223,7 @@ func scanTicket(sc interface{ Scan(...any) error }, f *ticketFact) error {
 }
 
 // foldTickets folds desk rows into the tickets they belong to.
-func (e *Embedded) foldTickets(ctx context.Context, tx *sql.Tx, rows []deskRow) error {
+func (e *Embedded) foldTickets(ctx context.Context, tx *sqlite.Tx, rows []deskRow) error {
 	facts := map[int64]*ticketFact{}
 	var order []int64
 	get, err := tx.PrepareContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE ticket_id = ?`)
@@ -265,7 +265,7 @@ func (e *Embedded) foldTickets(ctx context.Context, tx *sql.Tx, rows []deskRow) 
 // eraseEmbedded removes a person's identity from the mentions d names. What
 // remains (network, time, queue, sentiment, tags) is pseudonymous and keeps
 // past KPIs stable.
-func eraseEmbedded(ctx context.Context, tx *sql.Tx, d deletion) error {
+func eraseEmbedded(ctx context.Context, tx *sqlite.Tx, d deletion) error {
 	if d.retention() {
 		if _, err := tx.ExecContext(ctx, `UPDATE mentions SET author_id = '', author_handle = '', author_followers = 0
 			WHERE created_ms < ? AND (author_id != '' OR author_handle != '' OR author_followers != 0)`, d.BeforeMS); err != nil {
@@ -361,7 +361,7 @@ func (e *Embedded) KPIs(ctx context.Context, q Query) ([]Bucket, error) {
 
 // WriteAudit archives audit entries; an entry already there is kept as it is.
 func (e *Embedded) WriteAudit(ctx context.Context, entries []auth.AuditEntry) (err error) {
-	tx, err := e.db.W.BeginTx(ctx, nil)
+	tx, err := e.db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin audit write: %w", err)
 	}

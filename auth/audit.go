@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 // The audit log is an append-only, hash-chained record of what people and
@@ -150,7 +152,7 @@ type auditRecord struct {
 
 // appendAudit appends records to the log in tx, as the principal of ctx,
 // and returns the last entry's Seq.
-func (a *Auth) appendAudit(ctx context.Context, tx *sql.Tx, recs ...auditRecord) (int64, error) {
+func (a *Auth) appendAudit(ctx context.Context, tx *sqlite.Tx, recs ...auditRecord) (int64, error) {
 	p, _ := FromContext(ctx)
 	ri, _ := ctx.Value(requestKey{}).(requestInfo)
 	var (
@@ -198,9 +200,9 @@ func (a *Auth) appendAudit(ctx context.Context, tx *sql.Tx, recs ...auditRecord)
 // txAudit runs fn in a write transaction and appends the records it
 // returns in the same transaction: the change and its record commit
 // together or not at all.
-func (a *Auth) txAudit(ctx context.Context, fn func(tx *sql.Tx) ([]auditRecord, error)) error {
+func (a *Auth) txAudit(ctx context.Context, fn func(tx *sqlite.Tx) ([]auditRecord, error)) error {
 	var seq int64
-	err := a.tx(ctx, func(tx *sql.Tx) error {
+	err := a.tx(ctx, func(tx *sqlite.Tx) error {
 		recs, err := fn(tx)
 		if err != nil {
 			return err
@@ -224,7 +226,7 @@ func (a *Auth) Audit(ctx context.Context, action AuditAction, target string, det
 	if action == "" {
 		return errors.New("audit: action required")
 	}
-	err := a.txAudit(ctx, func(*sql.Tx) ([]auditRecord, error) {
+	err := a.txAudit(ctx, func(*sqlite.Tx) ([]auditRecord, error) {
 		return []auditRecord{{action, target, detail}}, nil
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -425,7 +424,7 @@ func BenchmarkVerifyAudit(b *testing.B) {
 		recs[i] = auditRecord{"ticket.replied", "ticket:" + fmt.Sprint(i), map[string]any{"status": 202}}
 	}
 	for range 10 {
-		if err := a.txAudit(ctx, func(*sql.Tx) ([]auditRecord, error) { return recs, nil }); err != nil {
+		if err := a.txAudit(ctx, func(*sqlite.Tx) ([]auditRecord, error) { return recs, nil }); err != nil {
 			b.Fatal(err)
 		}
 	}

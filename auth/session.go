@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 // Session is a browser login, as Login returns it. ID goes in the
@@ -95,7 +97,7 @@ func (a *Auth) Login(ctx context.Context, name, password, ip string) (Session, e
 	}
 	key, _ := parseSessionID(s.ID)
 	actx := NewContext(ctx, Principal{User: name, Role: role, Via: ViaSession})
-	if err := a.txAudit(actx, func(tx *sql.Tx) ([]auditRecord, error) {
+	if err := a.txAudit(actx, func(tx *sqlite.Tx) ([]auditRecord, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions(id_hash, user, csrf, created_at, last_seen, expires_at) VALUES(?, ?, ?, ?, ?, ?)`,
 			key, name, s.CSRFToken, ms(now), ms(now), ms(s.ExpiresAt)); err != nil {
 			return nil, fmt.Errorf("store session: %w", err)
@@ -142,7 +144,7 @@ func (a *Auth) ChangePassword(ctx context.Context, name, current, next, ip, keep
 		return fmt.Errorf("hash password: %w", err)
 	}
 	keep, _ := parseSessionID(keepSession)
-	err = a.txAudit(ctx, func(tx *sql.Tx) ([]auditRecord, error) {
+	err = a.txAudit(ctx, func(tx *sqlite.Tx) ([]auditRecord, error) {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ?`, newHash, name); err != nil {
 			return nil, fmt.Errorf("update password of %q: %w", name, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 // Token describes an API token. The secret is shown once, by CreateToken,
@@ -99,7 +101,7 @@ func (a *Auth) IssueToken(ctx context.Context, spec TokenSpec) (Token, string, e
 	}
 	id, secret, text := newToken()
 	t := Token{ID: id, Name: name, User: spec.User, Role: role, Source: spec.Source, CreatedAt: fromMS(ms(a.now()))}
-	err = a.txAudit(ctx, func(tx *sql.Tx) ([]auditRecord, error) {
+	err = a.txAudit(ctx, func(tx *sqlite.Tx) ([]auditRecord, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens(id, name, secret_hash, role, user, created_at, source) VALUES(?, ?, ?, ?, ?, ?, ?)`,
 			id, name, digest(secret), string(role), spec.User, ms(t.CreatedAt), spec.Source); err != nil {
 			return nil, fmt.Errorf("store token: %w", err)
@@ -170,7 +172,7 @@ func scanToken(s scanner) (Token, error) {
 // RevokeToken revokes a token for good. Revoking a revoked token is not an
 // error; an unknown id is ErrTokenNotFound.
 func (a *Auth) RevokeToken(ctx context.Context, id string) error {
-	err := a.txAudit(ctx, func(tx *sql.Tx) ([]auditRecord, error) {
+	err := a.txAudit(ctx, func(tx *sqlite.Tx) ([]auditRecord, error) {
 		var user string
 		var revoked int64
 		err := tx.QueryRowContext(ctx, `SELECT user, revoked_at FROM tokens WHERE id = ?`, id).Scan(&user, &revoked)

@@ -8,8 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"modernc.org/sqlite"
+	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 // User is an account. The password hash never leaves the package.
@@ -71,7 +73,7 @@ func (a *Auth) CreateUser(ctx context.Context, name string, role Role, password 
 		return User{}, fmt.Errorf("hash password of %q: %w", name, err)
 	}
 	u := User{Name: name, Role: role, CreatedAt: fromMS(ms(a.now()))}
-	err = a.txAudit(ctx, func(tx *sql.Tx) ([]auditRecord, error) {
+	err = a.txAudit(ctx, func(tx *sqlite.Tx) ([]auditRecord, error) {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users(name, role, password_hash, created_at) VALUES(?, ?, ?, ?)`,
 			name, string(role), hash, ms(u.CreatedAt))
 		if isConstraint(err) {
@@ -166,7 +168,7 @@ func (a *Auth) UpdateUser(ctx context.Context, name string, up UserUpdate) (User
 		hash = h
 	}
 	var u User
-	err := a.txAudit(ctx, func(tx *sql.Tx) ([]auditRecord, error) {
+	err := a.txAudit(ctx, func(tx *sqlite.Tx) ([]auditRecord, error) {
 		var err error
 		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT name, role, created_at, disabled FROM users WHERE name = ?`, name), name); err != nil {
 			return nil, err
@@ -215,7 +217,7 @@ func (a *Auth) UpdateUser(ctx context.Context, name string, up UserUpdate) (User
 
 // DeleteUser removes a user with their sessions and tokens.
 func (a *Auth) DeleteUser(ctx context.Context, name string) error {
-	err := a.txAudit(ctx, func(tx *sql.Tx) ([]auditRecord, error) {
+	err := a.txAudit(ctx, func(tx *sqlite.Tx) ([]auditRecord, error) {
 		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT name, role, created_at, disabled FROM users WHERE name = ?`, name), name)
 		if err != nil {
 			return nil, err
@@ -238,7 +240,7 @@ func (a *Auth) DeleteUser(ctx context.Context, name string) error {
 }
 
 // lastAdminGuard fails with ErrLastAdmin when no enabled admin but name exists.
-func lastAdminGuard(ctx context.Context, tx *sql.Tx, name string) error {
+func lastAdminGuard(ctx context.Context, tx *sqlite.Tx, name string) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND name <> ?`, name).Scan(&n); err != nil {
 		return fmt.Errorf("count admins: %w", err)
@@ -250,8 +252,8 @@ func lastAdminGuard(ctx context.Context, tx *sql.Tx, name string) error {
 }
 
 // tx runs fn in a write transaction, committed when fn returns nil.
-func (a *Auth) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := a.db.W.BeginTx(ctx, nil)
+func (a *Auth) tx(ctx context.Context, fn func(*sqlite.Tx) error) error {
+	tx, err := a.db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -266,7 +268,7 @@ func (a *Auth) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 func isConstraint(err error) bool {
-	var se *sqlite.Error
+	var se *msqlite.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
 }
 

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/listener"
 )
 
@@ -155,7 +156,7 @@ func (c *CRM) CreateCampaign(ctx context.Context, req CampaignRequest, actor str
 	nets, _ := json.Marshal(req.Networks)
 	now := c.cfg.Now().UnixNano()
 	var id int64
-	err := c.write(ctx, func(tx *sql.Tx) error {
+	err := c.write(ctx, func(tx *sqlite.Tx) error {
 		res, err := tx.ExecContext(ctx, "INSERT INTO campaigns(name, segment_id, networks, template, start_at, status, created_by, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?)",
 			req.Name, req.SegmentID, nets, req.Template, nanosOf(req.StartAt), string(CampaignDraft), actor, now, now)
 		if err != nil {
@@ -288,7 +289,7 @@ const (
 // campaign's status is ErrConflict.
 func (c *CRM) ChangeCampaign(ctx context.Context, id int64, action CampaignAction) (Campaign, error) {
 	now := c.cfg.Now()
-	err := c.write(ctx, func(tx *sql.Tx) error {
+	err := c.write(ctx, func(tx *sqlite.Tx) error {
 		cp, err := c.campaign(ctx, tx, id)
 		if err != nil {
 			return err
@@ -337,7 +338,7 @@ func (c *CRM) ChangeCampaign(ctx context.Context, id int64, action CampaignActio
 }
 
 // setCampaignStatus records a status and queues its event (ev "": none).
-func (c *CRM) setCampaignStatus(ctx context.Context, tx *sql.Tx, cp *Campaign, to CampaignStatus, ev desk.EventType, now time.Time) error {
+func (c *CRM) setCampaignStatus(ctx context.Context, tx *sqlite.Tx, cp *Campaign, to CampaignStatus, ev desk.EventType, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, "UPDATE campaigns SET status=?, error=?, updated_at=? WHERE id=?", string(to), cp.Error, now.UnixNano(), cp.ID); err != nil {
 		return fmt.Errorf("save campaign status: %w", err)
 	}
@@ -430,7 +431,7 @@ func render(tpl, handle, name string) string {
 // person, the first of the campaign's networks where they have a post to
 // answer. A person without consent is recorded as skipped and never gets
 // a message.
-func (c *CRM) plan(ctx context.Context, tx *sql.Tx, cp *Campaign, now time.Time) error {
+func (c *CRM) plan(ctx context.Context, tx *sqlite.Tx, cp *Campaign, now time.Time) error {
 	seg, err := scanSegment(tx.QueryRowContext(ctx, "SELECT id, name, filter, created_by, created_at, updated_at FROM segments WHERE id=?", cp.SegmentID))
 	if errors.Is(err, sql.ErrNoRows) {
 		cp.Error = fmt.Sprintf("segment %d no longer exists", cp.SegmentID)
@@ -581,7 +582,7 @@ type due struct {
 func (c *CRM) CampaignStep(ctx context.Context) (time.Time, error) {
 	now := c.cfg.Now()
 	// Start and plan.
-	err := c.write(ctx, func(tx *sql.Tx) error {
+	err := c.write(ctx, func(tx *sqlite.Tx) error {
 		rows, err := tx.QueryContext(ctx, "SELECT "+campaignColumns+" FROM campaigns WHERE (status=? AND start_at<=?) OR (status=? AND planned_at IS NULL) ORDER BY id",
 			string(CampaignScheduled), now.UnixNano(), string(CampaignRunning))
 		if err != nil {
@@ -668,7 +669,7 @@ func (c *CRM) CampaignStep(ctx context.Context) (time.Time, error) {
 	}
 	// Finish the campaigns left with nothing to send, and wake for the
 	// next scheduled start.
-	err = c.write(ctx, func(tx *sql.Tx) error {
+	err = c.write(ctx, func(tx *sqlite.Tx) error {
 		ids, err := queryIDs(ctx, tx, `SELECT id FROM campaigns k WHERE status=? AND planned_at IS NOT NULL
 			AND NOT EXISTS (SELECT 1 FROM campaign_recipients r WHERE r.campaign_id=k.id AND r.status='queued')`, string(CampaignRunning))
 		if err != nil {
@@ -790,7 +791,7 @@ func (c *CRM) sendOne(ctx context.Context, d due, now time.Time, throttled func(
 }
 
 func (c *CRM) recordRecipient(ctx context.Context, id int64, status RecipientStatus, reason string, attempts int, extID string, now, next time.Time) error {
-	return c.write(ctx, func(tx *sql.Tx) error {
+	return c.write(ctx, func(tx *sqlite.Tx) error {
 		var sent any
 		if status == RecipientSent {
 			sent = now.UnixNano()

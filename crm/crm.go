@@ -347,7 +347,7 @@ func (c *CRM) consume(ctx context.Context, evs []desk.Event) error {
 	ctx = sqlite.Detached(ctx)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	tx, err := c.db.W.BeginTx(ctx, nil)
+	tx, err := c.db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("crm: begin: %w", err)
 	}
@@ -386,7 +386,7 @@ func wake(ch chan struct{}) {
 // applier applies events within one transaction.
 type applier struct {
 	c       *CRM
-	tx      *sql.Tx
+	tx      *sqlite.Tx
 	ctx     context.Context
 	stmts   map[string]*sql.Stmt
 	queued  bool // events were queued in the outbox

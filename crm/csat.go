@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigie/vigie/desk"
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 // SurveyOffer is the data of csat.offered. It carries no token: the link
@@ -134,12 +135,12 @@ func (a *applier) queue(typ desk.EventType, source, authorID string, data any) e
 	return nil
 }
 
-func queueEvent(ctx context.Context, tx *sql.Tx, typ desk.EventType, source, authorID string, data any) error {
+func queueEvent(ctx context.Context, tx *sqlite.Tx, typ desk.EventType, source, authorID string, data any) error {
 	return queueEventOn(ctx, tx, desk.TopicTickets, typ, source, authorID, data)
 }
 
 // queueEventOn puts an event for topic in the outbox, in tx.
-func queueEventOn(ctx context.Context, tx *sql.Tx, topic desk.Topic, typ desk.EventType, source, authorID string, data any) error {
+func queueEventOn(ctx context.Context, tx *sqlite.Tx, topic desk.Topic, typ desk.EventType, source, authorID string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", typ, err)
@@ -208,7 +209,7 @@ func (c *CRM) Rate(ctx context.Context, token string, req RatingRequest) (Rating
 		return Rating{}, fmt.Errorf("%w: comment: up to %d bytes of UTF-8", ErrInvalid, maxComment)
 	}
 	r := Rating{SurveyID: id, Rating: req.Rating, Comment: req.Comment, RatedAt: now}
-	err = c.write(ctx, func(tx *sql.Tx) error {
+	err = c.write(ctx, func(tx *sqlite.Tx) error {
 		var rated sql.NullInt64
 		err := tx.QueryRowContext(ctx, "SELECT ticket_id, queue, agent, source, author_id, rated_at FROM surveys WHERE id=?", id).
 			Scan(&r.TicketID, &r.Queue, &r.Agent, &r.Source, &r.AuthorID, &rated)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 // LineError is a line of an import that was not taken, and why.
@@ -50,7 +52,7 @@ func (c *CRM) Import(ctx context.Context, r io.Reader) (ImportResult, error) {
 		return ImportResult{}, fmt.Errorf("%w: csv: header %q, want source,author_id,crm_id", ErrInvalid, strings.Join(header, ","))
 	}
 	res := ImportResult{Errors: []LineError{}}
-	err = c.write(ctx, func(tx *sql.Tx) error {
+	err = c.write(ctx, func(tx *sqlite.Tx) error {
 		now := c.cfg.Now().UnixNano()
 		for n := 2; ; n++ {
 			rec, err := cr.Read()

@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 // Identity is one account of a person on one network.
@@ -357,10 +359,10 @@ func (c *CRM) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
 }
 
 // write runs fn in a write transaction, serialised with the follow loop.
-func (c *CRM) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (c *CRM) write(ctx context.Context, fn func(tx *sqlite.Tx) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	tx, err := c.db.W.BeginTx(ctx, nil)
+	tx, err := c.db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("crm: begin: %w", err)
 	}
@@ -375,7 +377,7 @@ func (c *CRM) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // deleteIfEmpty deletes a profile left without identity.
-func deleteIfEmpty(ctx context.Context, tx *sql.Tx, id int64) error {
+func deleteIfEmpty(ctx context.Context, tx *sqlite.Tx, id int64) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM identities WHERE profile_id=?", id).Scan(&n); err != nil {
 		return fmt.Errorf("count identities of profile %d: %w", id, err)
@@ -397,7 +399,7 @@ type profileHead struct {
 	consent bool
 }
 
-func head(ctx context.Context, tx *sql.Tx, id int64) (profileHead, error) {
+func head(ctx context.Context, tx *sqlite.Tx, id int64) (profileHead, error) {
 	var h profileHead
 	var consent int
 	err := tx.QueryRowContext(ctx, "SELECT crm_id, consent FROM profiles WHERE id=?", id).Scan(&h.crmID, &consent)
@@ -429,7 +431,7 @@ func (c *CRM) Link(ctx context.Context, id int64, source, authorID, actor string
 	if actor == "" {
 		return Profile{}, fmt.Errorf("%w: a link needs a person behind it", ErrInvalid)
 	}
-	err := c.write(ctx, func(tx *sql.Tx) error {
+	err := c.write(ctx, func(tx *sqlite.Tx) error {
 		to, err := head(ctx, tx, id)
 		if err != nil {
 			return err
@@ -503,7 +505,7 @@ func (c *CRM) Unlink(ctx context.Context, id int64, source, authorID, actor stri
 		return Profile{}, 0, fmt.Errorf("%w: an unlink needs a person behind it", ErrInvalid)
 	}
 	var newID int64
-	err := c.write(ctx, func(tx *sql.Tx) error {
+	err := c.write(ctx, func(tx *sqlite.Tx) error {
 		if _, err := head(ctx, tx, id); err != nil {
 			return err
 		}
@@ -551,7 +553,7 @@ func checkCRMID(s string) error {
 }
 
 // setCRMID links profile id to a CRM customer id ("" removes the link).
-func setCRMID(ctx context.Context, tx *sql.Tx, id int64, crmID string, now int64) (changed bool, err error) {
+func setCRMID(ctx context.Context, tx *sqlite.Tx, id int64, crmID string, now int64) (changed bool, err error) {
 	h, err := head(ctx, tx, id)
 	if err != nil {
 		return false, err
@@ -585,7 +587,7 @@ func (c *CRM) SetCRMID(ctx context.Context, id int64, crmID string) (Profile, er
 	if err := checkCRMID(crmID); err != nil {
 		return Profile{}, err
 	}
-	err := c.write(ctx, func(tx *sql.Tx) error {
+	err := c.write(ctx, func(tx *sqlite.Tx) error {
 		_, err := setCRMID(ctx, tx, id, crmID, c.cfg.Now().UnixNano())
 		return err
 	})
@@ -652,7 +654,7 @@ func (c *CRM) SetConsent(ctx context.Context, id int64, req ConsentRequest, acto
 		}
 	}
 	enc, _ := json.Marshal(interests)
-	err := c.write(ctx, func(tx *sql.Tx) error {
+	err := c.write(ctx, func(tx *sqlite.Tx) error {
 		if _, err := head(ctx, tx, id); err != nil {
 			return err
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 // Recent asks for at least Min mentions of a kind in the last Days days
@@ -171,7 +173,7 @@ func (c *CRM) SaveSegment(ctx context.Context, s Segment, actor string) (Segment
 	}
 	enc, _ := json.Marshal(&s.Filter)
 	now := c.cfg.Now().UTC()
-	err := c.write(ctx, func(tx *sql.Tx) error {
+	err := c.write(ctx, func(tx *sqlite.Tx) error {
 		var other int64
 		err := tx.QueryRowContext(ctx, "SELECT id FROM segments WHERE name=?", s.Name).Scan(&other)
 		if err == nil && other != s.ID {
@@ -205,7 +207,7 @@ func (c *CRM) SaveSegment(ctx context.Context, s Segment, actor string) (Segment
 
 // DeleteSegment deletes a segment.
 func (c *CRM) DeleteSegment(ctx context.Context, id int64) error {
-	return c.write(ctx, func(tx *sql.Tx) error {
+	return c.write(ctx, func(tx *sqlite.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM segments WHERE id=?", id)
 		if err != nil {
 			return fmt.Errorf("delete segment %d: %w", id, err)

@@ -3,11 +3,11 @@ package desk
 import (
 	"container/heap"
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/vigie/vigie/desk/sla"
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 // now is the desk's clock, in UTC.
@@ -155,7 +155,7 @@ func (d *Desk) refreshSLA(ctx context.Context, timers *slaTimers, ids []int64, n
 	if len(changed) == 0 {
 		return nil
 	}
-	_, err := d.tx(ctx, func(tx *sql.Tx, ev *eventBuf) error {
+	_, err := d.tx(ctx, func(tx *sqlite.Tx, ev *eventBuf) error {
 		for _, u := range changed {
 			t, err := d.ticket(ctx, tx, u.id)
 			if err != nil {

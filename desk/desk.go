@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigie/vigie/desk/sla"
 	"github.com/vigie/vigie/internal/jsonx"
+	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/router"
 )
@@ -337,10 +338,10 @@ func checkText(text string) error {
 }
 
 // update runs a change to one ticket and emits ticket.updated.
-func (d *Desk) update(ctx context.Context, id int64, actor string, change Change, fn func(tx *sql.Tx, t *Ticket, now time.Time) (*Message, error)) (Ticket, *Message, error) {
+func (d *Desk) update(ctx context.Context, id int64, actor string, change Change, fn func(tx *sqlite.Tx, t *Ticket, now time.Time) (*Message, error)) (Ticket, *Message, error) {
 	var out Ticket
 	var msg *Message
-	_, err := d.tx(ctx, func(tx *sql.Tx, ev *eventBuf) error {
+	_, err := d.tx(ctx, func(tx *sqlite.Tx, ev *eventBuf) error {
 		t, err := d.ticket(ctx, tx, id)
 		if err != nil {
 			return err
@@ -372,7 +373,7 @@ func (d *Desk) Assign(ctx context.Context, id int64, actor, agent string) (Ticke
 	if agent == "" {
 		return Ticket{}, fmt.Errorf("%w: agent: required", ErrInvalid)
 	}
-	t, _, err := d.update(ctx, id, actor, ChangeAssigned, func(tx *sql.Tx, t *Ticket, now time.Time) (*Message, error) {
+	t, _, err := d.update(ctx, id, actor, ChangeAssigned, func(tx *sqlite.Tx, t *Ticket, now time.Time) (*Message, error) {
 		if t.Status == StatusResolved {
 			return nil, fmt.Errorf("%w: ticket %d is resolved", ErrConflict, t.ID)
 		}
@@ -414,7 +415,7 @@ func (d *Desk) ReplyWith(ctx context.Context, id int64, actor, text string, opt 
 	if actor == "" {
 		return Ticket{}, Message{}, fmt.Errorf("%w: a reply needs a person behind it", ErrInvalid)
 	}
-	t, msg, err := d.update(ctx, id, actor, ChangeReplied, func(tx *sql.Tx, t *Ticket, now time.Time) (*Message, error) {
+	t, msg, err := d.update(ctx, id, actor, ChangeReplied, func(tx *sqlite.Tx, t *Ticket, now time.Time) (*Message, error) {
 		if t.Assignee != "" && t.Assignee != actor && !opt.Confirm {
 			return nil, fmt.Errorf("ticket %d is assigned to %s (send again with confirm to reply anyway): %w", t.ID, t.Assignee, ErrOwnedByOther)
 		}
@@ -469,7 +470,7 @@ func (d *Desk) AddNote(ctx context.Context, id int64, actor, text string) (Ticke
 	if err := checkText(text); err != nil {
 		return Ticket{}, Message{}, err
 	}
-	t, msg, err := d.update(ctx, id, actor, ChangeNote, func(tx *sql.Tx, t *Ticket, now time.Time) (*Message, error) {
+	t, msg, err := d.update(ctx, id, actor, ChangeNote, func(tx *sqlite.Tx, t *Ticket, now time.Time) (*Message, error) {
 		m := &Message{TicketID: t.ID, Direction: Note, Source: t.Source, Agent: actor, Text: text, CreatedAt: now}
 		return m, insertMessage(ctx, tx, m, t.Conversation)
 	})
@@ -481,7 +482,7 @@ func (d *Desk) AddNote(ctx context.Context, id int64, actor, text string) (Ticke
 
 // Resolve closes a ticket. A follow-up within the reopen window reopens it.
 func (d *Desk) Resolve(ctx context.Context, id int64, actor string) (Ticket, error) {
-	t, _, err := d.update(ctx, id, actor, ChangeResolved, func(tx *sql.Tx, t *Ticket, now time.Time) (*Message, error) {
+	t, _, err := d.update(ctx, id, actor, ChangeResolved, func(tx *sqlite.Tx, t *Ticket, now time.Time) (*Message, error) {
 		if t.Status == StatusResolved {
 			return nil, fmt.Errorf("%w: ticket %d is already resolved", ErrConflict, t.ID)
 		}

@@ -2,7 +2,6 @@ package desk
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"github.com/vigie/vigie/desk/assign"
 	"github.com/vigie/vigie/desk/sla"
 	"github.com/vigie/vigie/internal/pause"
+	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/router"
 )
 
@@ -179,6 +179,10 @@ func (d *Desk) runEngine(ctx context.Context) error {
 	defer timer.Stop()
 	closed := make(chan struct{})
 	close(closed)
+	// The loop's reads and writes are short, better finished than
+	// interrupted: on a context that cannot end, their queries start no
+	// goroutine to watch it (sqlite.Detached).
+	work := sqlite.Detached(ctx)
 	for {
 		d.headMu.Lock()
 		head, changed := d.head, d.changed
@@ -201,7 +205,7 @@ func (d *Desk) runEngine(ctx context.Context) error {
 			if head <= cursor {
 				continue
 			}
-			next, err := d.follow(ctx, eng, timers, cursor)
+			next, err := d.follow(work, eng, timers, cursor)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -216,15 +220,15 @@ func (d *Desk) runEngine(ctx context.Context) error {
 				case engineQuery:
 					it(eng)
 				case assign.Event:
-					d.perform(ctx, eng.Apply(it))
+					d.perform(work, eng.Apply(it))
 				}
 			}
 		case <-ticker.C:
 			now := d.now()
-			d.perform(ctx, eng.Apply(assign.Tick{At: now}))
-			d.fireSLA(ctx, timers, now)
+			d.perform(work, eng.Apply(assign.Tick{At: now}))
+			d.fireSLA(work, timers, now)
 		case <-timerC:
-			d.fireSLA(ctx, timers, d.now())
+			d.fireSLA(work, timers, d.now())
 		}
 	}
 }
@@ -449,7 +453,7 @@ func (d *Desk) perform(ctx context.Context, acts []assign.Action) {
 // fits its ticket (resolved meanwhile) is skipped.
 func (d *Desk) assignAll(ctx context.Context, acts []assign.Action) {
 	ok, failed := 0, 0
-	_, err := d.tx(ctx, func(tx *sql.Tx, ev *eventBuf) error {
+	_, err := d.tx(ctx, func(tx *sqlite.Tx, ev *eventBuf) error {
 		ok, failed = 0, 0
 		now := d.now()
 		for _, a := range acts {
@@ -488,7 +492,7 @@ func (d *Desk) assignAll(ctx context.Context, acts []assign.Action) {
 // Unassign puts a ticket back in its queue, if agent still owns it (any
 // assignee when agent is empty).
 func (d *Desk) Unassign(ctx context.Context, id int64, actor, agent string) (Ticket, error) {
-	t, _, err := d.update(ctx, id, actor, ChangeAssigned, func(tx *sql.Tx, t *Ticket, now time.Time) (*Message, error) {
+	t, _, err := d.update(ctx, id, actor, ChangeAssigned, func(tx *sqlite.Tx, t *Ticket, now time.Time) (*Message, error) {
 		if t.Status == StatusResolved {
 			return nil, fmt.Errorf("%w: ticket %d is resolved", ErrConflict, t.ID)
 		}
@@ -509,7 +513,7 @@ func (d *Desk) SetPriority(ctx context.Context, id int64, actor string, p router
 	if !p.Valid() {
 		return Ticket{}, fmt.Errorf("%w: priority %q: want low, normal, high or urgent", ErrInvalid, p)
 	}
-	t, _, err := d.update(ctx, id, actor, ChangePriority, func(tx *sql.Tx, t *Ticket, now time.Time) (*Message, error) {
+	t, _, err := d.update(ctx, id, actor, ChangePriority, func(tx *sqlite.Tx, t *Ticket, now time.Time) (*Message, error) {
 		if t.Priority == p {
 			return nil, fmt.Errorf("%w: ticket %d is already %s", ErrConflict, t.ID, p)
 		}
@@ -535,7 +539,7 @@ type EscalatedData struct {
 // emits ticket.escalated, in one transaction. The event goes to the
 // supervisors' queue.
 func (d *Desk) escalate(ctx context.Context, a assign.Escalate) error {
-	_, err := d.tx(ctx, func(tx *sql.Tx, ev *eventBuf) error {
+	_, err := d.tx(ctx, func(tx *sqlite.Tx, ev *eventBuf) error {
 		t, err := d.ticket(ctx, tx, a.Ticket)
 		if err != nil {
 			return err

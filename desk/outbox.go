@@ -2,12 +2,13 @@ package desk
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 // Reply is an agent's answer to post on a network.
@@ -149,7 +150,7 @@ func (d *Desk) recordDelivery(ctx context.Context, it outboxItem, extID string, 
 		}
 		return nil
 	}
-	_, _, err := d.update(ctx, it.ticketID, "", ChangeDelivery, func(tx *sql.Tx, t *Ticket, now time.Time) (*Message, error) {
+	_, _, err := d.update(ctx, it.ticketID, "", ChangeDelivery, func(tx *sqlite.Tx, t *Ticket, now time.Time) (*Message, error) {
 		status, errText := DeliverySent, ""
 		if perr != nil {
 			status, errText = DeliveryFailed, perr.Error()

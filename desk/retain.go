@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 // EventRetentionApplied is published once a retention sweep has expired the
@@ -57,7 +59,7 @@ func (d *Desk) Retain(ctx context.Context, before time.Time) (RetentionData, err
 	// ticket and the message from the database, so one written after a
 	// step holds what that step expired, and one written before the
 	// events step is expired by it.
-	_, err := d.tx(ctx, func(tx *sql.Tx, _ *eventBuf) error {
+	_, err := d.tx(ctx, func(tx *sqlite.Tx, _ *eventBuf) error {
 		r, err := tx.ExecContext(ctx, `UPDATE tickets SET
 				author = json_object('id', json_extract(author, '$.id')),
 				routing = json_set(routing, '$.trace', json('[]'))
@@ -79,7 +81,7 @@ func (d *Desk) Retain(ctx context.Context, before time.Time) (RetentionData, err
 	if res.Events, err = d.retainEvents(ctx, cut); err != nil {
 		return res, err
 	}
-	_, err = d.tx(ctx, func(tx *sql.Tx, ev *eventBuf) error {
+	_, err = d.tx(ctx, func(tx *sqlite.Tx, ev *eventBuf) error {
 		return ev.add(EventRetentionApplied, TopicAdmin, "", 0, "", "", d.now(), time.Time{}, res)
 	})
 	if err != nil {
@@ -92,7 +94,7 @@ func (d *Desk) Retain(ctx context.Context, before time.Time) (RetentionData, err
 }
 
 // watermark reads a retention watermark from the state table.
-func watermark(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+func watermark(ctx context.Context, tx *sqlite.Tx, name string) (int64, error) {
 	var v int64
 	err := tx.QueryRowContext(ctx, `SELECT value FROM state WHERE name = ?`, name).Scan(&v)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -101,7 +103,7 @@ func watermark(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
 	return v, nil
 }
 
-func setWatermark(ctx context.Context, tx *sql.Tx, name string, v int64) error {
+func setWatermark(ctx context.Context, tx *sqlite.Tx, name string, v int64) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO state(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`, name, v); err != nil {
 		return fmt.Errorf("retention: write %s: %w", name, err)
 	}
@@ -110,14 +112,14 @@ func setWatermark(ctx context.Context, tx *sql.Tx, name string, v int64) error {
 
 // retainChunks runs step in transactions until it reports it is done, and
 // sums what it changed.
-func (d *Desk) retainChunks(ctx context.Context, step func(tx *sql.Tx) (changed int64, done bool, err error)) (int64, error) {
+func (d *Desk) retainChunks(ctx context.Context, step func(tx *sqlite.Tx) (changed int64, done bool, err error)) (int64, error) {
 	var total int64
 	for {
 		var (
 			n    int64
 			done bool
 		)
-		_, err := d.tx(ctx, func(tx *sql.Tx, _ *eventBuf) error {
+		_, err := d.tx(ctx, func(tx *sqlite.Tx, _ *eventBuf) error {
 			var err error
 			n, done, err = step(tx)
 			return err
@@ -136,7 +138,7 @@ func (d *Desk) retainChunks(ctx context.Context, step func(tx *sql.Tx) (changed 
 // watermark on, stopping at the first younger one so that the watermark
 // never passes a message still to expire.
 func (d *Desk) retainMessages(ctx context.Context, cut int64) (int64, error) {
-	return d.retainChunks(ctx, func(tx *sql.Tx) (int64, bool, error) {
+	return d.retainChunks(ctx, func(tx *sqlite.Tx) (int64, bool, error) {
 		wm, err := watermark(ctx, tx, stateRetainMessage)
 		if err != nil {
 			return 0, false, err
@@ -194,7 +196,7 @@ func (d *Desk) retainMessages(ctx context.Context, cut int64) (int64, error) {
 // person (mention.received, ticket.created and ticket.updated with their
 // message, events about an author), from the watermark on.
 func (d *Desk) retainEvents(ctx context.Context, cut int64) (int64, error) {
-	return d.retainChunks(ctx, func(tx *sql.Tx) (int64, bool, error) {
+	return d.retainChunks(ctx, func(tx *sqlite.Tx) (int64, bool, error) {
 		d.dropTail()
 		wm, err := watermark(ctx, tx, stateRetainEvent)
 		if err != nil {

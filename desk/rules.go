@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/router"
 )
 
@@ -90,7 +91,7 @@ func (d *Desk) SaveRules(ctx context.Context, yaml, author, comment string) (Rul
 		return RuleVersion{}, nil, fmt.Errorf("%w: comment longer than 1000 bytes", ErrInvalid)
 	}
 	var rv RuleVersion
-	_, err = d.tx(ctx, func(tx *sql.Tx, ev *eventBuf) error {
+	_, err = d.tx(ctx, func(tx *sqlite.Tx, ev *eventBuf) error {
 		now := time.Now().UTC()
 		res, err := tx.ExecContext(ctx, "INSERT INTO rule_versions(yaml, author, comment, created_at) VALUES(?,?,?,?)", yaml, author, comment, now.UnixNano())
 		if err != nil {

@@ -3,7 +3,6 @@ package desk
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -260,7 +259,7 @@ func (d *Desk) LastSeq() int64 {
 // tx runs fn in a write transaction under the desk's lock; after the commit,
 // the events fn returned get their sequence numbers, are stored, and are
 // broadcast in order.
-func (d *Desk) tx(ctx context.Context, fn func(tx *sql.Tx, ev *eventBuf) error) ([]Event, error) {
+func (d *Desk) tx(ctx context.Context, fn func(tx *sqlite.Tx, ev *eventBuf) error) ([]Event, error) {
 	return d.txSync(ctx, sqlite.SyncFull, fn)
 }
 
@@ -272,31 +271,10 @@ func (d *Desk) tx(ctx context.Context, fn func(tx *sql.Tx, ev *eventBuf) error) 
 // committed in the same transaction. The next SyncFull commit fsyncs the
 // WAL with everything before it, so the file never holds a person's action
 // without the routing it followed.
-func (d *Desk) txSync(ctx context.Context, durability sqlite.Sync, fn func(tx *sql.Tx, ev *eventBuf) error) ([]Event, error) {
+func (d *Desk) txSync(ctx context.Context, durability sqlite.Sync, fn func(tx *sqlite.Tx, ev *eventBuf) error) ([]Event, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var tx *sql.Tx
-	var err error
-	if durability == sqlite.SyncFull {
-		tx, err = d.db.W.BeginTx(ctx, nil)
-	} else {
-		// The pragma holds for the connection: pin the writer so that no
-		// other statement runs under it, and restore it before letting go.
-		var conn *sql.Conn
-		if conn, err = d.db.W.Conn(ctx); err != nil {
-			return nil, fmt.Errorf("begin: %w", err)
-		}
-		defer func() {
-			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=FULL"); err != nil {
-				conn.Raw(func(any) error { return driver.ErrBadConn }) // never reuse it as it is
-			}
-			conn.Close()
-		}()
-		if _, err = conn.ExecContext(ctx, "PRAGMA synchronous="+string(durability)); err != nil {
-			return nil, fmt.Errorf("set synchronous: %w", err)
-		}
-		tx, err = conn.BeginTx(ctx, nil)
-	}
+	tx, err := d.db.BeginWith(ctx, durability)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
@@ -373,7 +351,7 @@ func (d *Desk) PublishFor(ctx context.Context, typ EventType, topic Topic, sourc
 	if authorID != "" {
 		authorRef = source + "/" + authorID
 	}
-	evs, err := d.tx(ctx, func(tx *sql.Tx, ev *eventBuf) error {
+	evs, err := d.tx(ctx, func(tx *sqlite.Tx, ev *eventBuf) error {
 		return ev.add(typ, topic, "", 0, "", authorRef, d.now(), time.Time{}, data)
 	})
 	if err != nil {
@@ -406,7 +384,7 @@ func (d *Desk) Apply(ctx context.Context, batch []router.Routed) error {
 	start := time.Now()
 	wake := false
 	ctx = sqlite.Detached(ctx)
-	_, err := d.txSync(ctx, sqlite.SyncNormal, func(tx *sql.Tx, ev *eventBuf) error {
+	_, err := d.txSync(ctx, sqlite.SyncNormal, func(tx *sqlite.Tx, ev *eventBuf) error {
 		a := applier{d: d, tx: tx, ev: ev, ctx: ctx, now: d.now()}
 		defer a.close()
 		for i := range batch {
@@ -433,7 +411,7 @@ func (d *Desk) Apply(ctx context.Context, batch []router.Routed) error {
 
 type applier struct {
 	d     *Desk
-	tx    *sql.Tx
+	tx    *sqlite.Tx
 	ev    *eventBuf
 	ctx   context.Context
 	now   time.Time
@@ -701,7 +679,7 @@ func (a *applier) saveTicket(t *Ticket) error {
 	return saveTicket(a.ctx, a.tx, t)
 }
 
-func saveTicket(ctx context.Context, tx *sql.Tx, t *Ticket) error {
+func saveTicket(ctx context.Context, tx *sqlite.Tx, t *Ticket) error {
 	author, _ := json.Marshal(&t.Author)
 	tags, _ := json.Marshal(t.Tags)
 	_, err := tx.ExecContext(ctx, `UPDATE tickets SET queue=?, status=?, priority=?, sentiment=?, intent=?, lang=?, author=?, updated_at=?, first_response_at=?, resolved_at=?, assignee=?, tags=?, message_count=? WHERE id=?`,
@@ -716,7 +694,7 @@ func (a *applier) insertMessage(m *Message, conv string) error {
 	return insertMessageWith(a.exec, m, conv)
 }
 
-func insertMessage(ctx context.Context, tx *sql.Tx, m *Message, conv string) error {
+func insertMessage(ctx context.Context, tx *sqlite.Tx, m *Message, conv string) error {
 	return insertMessageWith(func(q string, args ...any) (sql.Result, error) { return tx.ExecContext(ctx, q, args...) }, m, conv)
 }
 
@@ -871,7 +849,7 @@ func (a *applier) forgetAuthor(t *listener.Tombstone, done []int64) error {
 // holds the tickets of a deleted post's messages; an account's are looked
 // up. The other events on a deleted account's tickets (an agent's reply, an
 // assignment) keep their own content but lose the author's identity.
-func redactEvents(ctx context.Context, tx *sql.Tx, t *listener.Tombstone, tickets []int64) error {
+func redactEvents(ctx context.Context, tx *sqlite.Tx, t *listener.Tombstone, tickets []int64) error {
 	type ev struct {
 		seq       int64
 		typ       string

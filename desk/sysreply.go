@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 // errQueuedBefore aborts a system reply whose key the outbox holds already.
@@ -29,7 +31,7 @@ func (d *Desk) SystemReply(ctx context.Context, id int64, text, key string) (msg
 		return Message{}, false, fmt.Errorf("%w: key: 1 to 200 bytes", ErrInvalid)
 	}
 	var prev int64
-	_, m, err := d.update(ctx, id, "", ChangeReplied, func(tx *sql.Tx, t *Ticket, now time.Time) (*Message, error) {
+	_, m, err := d.update(ctx, id, "", ChangeReplied, func(tx *sqlite.Tx, t *Ticket, now time.Time) (*Message, error) {
 		err := tx.QueryRowContext(ctx, "SELECT message_id FROM outbox WHERE idempotency_key=?", key).Scan(&prev)
 		if err == nil {
 			return nil, errQueuedBefore

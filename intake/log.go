@@ -268,7 +268,7 @@ func (l *Log) commit(batch []*appendReq) {
 
 func (l *Log) commitTx(batch []*appendReq) (err error) {
 	ctx := context.Background()
-	tx, err := l.db.W.BeginTx(ctx, nil)
+	tx, err := l.db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -358,7 +358,7 @@ func (l *Log) commitTx(batch []*appendReq) (err error) {
 // of an account's posts and check-ins. The latest-version rows stay (a hash,
 // no content) so that a network re-delivering a deleted post is recognised
 // as a duplicate.
-func eraseCovered(ctx context.Context, tx *sql.Tx, t *listener.Tombstone) error {
+func eraseCovered(ctx context.Context, tx *sqlite.Tx, t *listener.Tombstone) error {
 	var err error
 	if t.ID != "" {
 		_, err = tx.ExecContext(ctx, erasePostItems, t.Source, t.ID)

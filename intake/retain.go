@@ -89,7 +89,7 @@ func (l *Log) Retain(ctx context.Context, before time.Time, upTo int64) (int64, 
 }
 
 func (l *Log) deleteRetained(ctx context.Context, seqs []any, watermark int64) (int64, error) {
-	tx, err := l.db.W.BeginTx(ctx, nil)
+	tx, err := l.db.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("retention: begin: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie/vigie/desk"
 	"github.com/vigie/vigie/intake"
+	"github.com/vigie/vigie/internal/sqlite"
 	"github.com/vigie/vigie/listener"
 	"github.com/vigie/vigie/router"
 )
@@ -28,7 +29,7 @@ type pointEvent struct {
 // batch is one transaction of decisions.
 type batch struct {
 	e   *Engine
-	tx  *sql.Tx
+	tx  *sqlite.Tx
 	cat *catalog
 	now time.Time
 
@@ -57,6 +58,7 @@ type person struct {
 // process decides a batch of intake records in one transaction, with the
 // cursor. On error nothing of it is kept, in the database or in memory.
 func (e *Engine) process(ctx context.Context, recs []intake.Record) (err error) {
+	ctx = sqlite.Detached(ctx) // a batch is short, better finished than interrupted
 	start := time.Now()
 	b := &batch{
 		e: e, cat: e.cat.Load(), now: e.cfg.Now().UTC(),
@@ -66,7 +68,7 @@ func (e *Engine) process(ctx context.Context, recs []intake.Record) (err error) 
 		totals:   map[int64]int{},
 		points:   map[string]int{},
 	}
-	if b.tx, err = e.db.W.BeginTx(ctx, nil); err != nil {
+	if b.tx, err = e.db.Begin(ctx); err != nil {
 		return fmt.Errorf("begin offer batch: %w", err)
 	}
 	defer func() {

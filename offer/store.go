@@ -150,7 +150,7 @@ func (e *Engine) DeleteCampaign(ctx context.Context, id int64) error {
 // idField is the body's own id, set before encoding so that the stored body
 // is complete.
 func (e *Engine) putBody(ctx context.Context, table string, id int64, idField *int64, v any) (int64, error) {
-	tx, err := e.db.W.BeginTx(ctx, nil)
+	tx, err := e.db.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("begin %s write: %w", table, err)
 	}
@@ -235,7 +235,7 @@ func (e *Engine) PutConsent(ctx context.Context, source, user string, req Consen
 	if req.Tags == nil {
 		tags = []byte("[]")
 	}
-	tx, err := e.db.W.BeginTx(ctx, nil)
+	tx, err := e.db.Begin(ctx)
 	if err != nil {
 		return Consent{}, fmt.Errorf("begin consent: %w", err)
 	}
@@ -465,7 +465,7 @@ func (e *Engine) Redeem(ctx context.Context, id int64, at time.Time, ref string)
 	if at.IsZero() {
 		at = e.cfg.Now()
 	}
-	tx, err := e.db.W.BeginTx(ctx, nil)
+	tx, err := e.db.Begin(ctx)
 	if err != nil {
 		return Decision{}, fmt.Errorf("begin redemption: %w", err)
 	}

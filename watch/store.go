@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigie/vigie/internal/sqlite"
 )
 
 var migrations = []string{
@@ -230,7 +232,7 @@ func nanos(t *time.Time) any {
 }
 
 // saveAlert inserts or updates a tracked alert and its sample index.
-func saveAlert(ctx context.Context, tx *sql.Tx, t *tracked) error {
+func saveAlert(ctx context.Context, tx *sqlite.Tx, t *tracked) error {
 	a := &t.alert
 	ex, err := json.Marshal(&a.Explanation)
 	if err != nil {
@@ -266,7 +268,7 @@ func saveAlert(ctx context.Context, tx *sql.Tx, t *tracked) error {
 
 // scrubStored removes a deleted post or author from the stored alerts the
 // lifecycle does not hold.
-func (w *Watch) scrubStored(ctx context.Context, tx *sql.Tx, source, id, authorID string) error {
+func (w *Watch) scrubStored(ctx context.Context, tx *sqlite.Tx, source, id, authorID string) error {
 	q, arg := "SELECT DISTINCT alert_id FROM alert_samples WHERE source=? AND mention_id=?", id
 	if id == "" {
 		q, arg = "SELECT DISTINCT alert_id FROM alert_samples WHERE source=? AND author_id=?", authorID

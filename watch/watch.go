@@ -242,6 +242,7 @@ func (w *Watch) reload(ctx context.Context) error {
 // consume applies a batch of desk events (none for a clock tick) and
 // commits the counts, the alerts, their events and the cursor together.
 func (w *Watch) consume(ctx context.Context, evs []desk.Event) error {
+	ctx = sqlite.Detached(ctx) // a batch is short, better finished than interrupted
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var changes []change
@@ -274,7 +275,7 @@ func (w *Watch) consume(ctx context.Context, evs []desk.Event) error {
 		}
 	}
 	changes = append(changes, w.advance(time.Time{})...)
-	return w.commit(ctx, cursor, changes, func(tx *sql.Tx) error {
+	return w.commit(ctx, cursor, changes, func(tx *sqlite.Tx) error {
 		for _, e := range erased {
 			if err := w.scrubStored(ctx, tx, e.source, e.id, e.author); err != nil {
 				return err
@@ -324,8 +325,8 @@ func (w *Watch) advance(at time.Time) []change {
 
 // commit writes what changed since the last commit, in one transaction
 // with the cursor, then wakes the publisher and the webhook sender.
-func (w *Watch) commit(ctx context.Context, cursor int64, changes []change, extra func(tx *sql.Tx) error) error {
-	tx, err := w.db.W.BeginTx(ctx, nil)
+func (w *Watch) commit(ctx context.Context, cursor int64, changes []change, extra func(tx *sqlite.Tx) error) error {
+	tx, err := w.db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("watch: begin: %w", err)
 	}
@@ -381,7 +382,7 @@ func (w *Watch) countOpen() {
 	w.metrics.open.Set(float64(n))
 }
 
-func (w *Watch) write(ctx context.Context, tx *sql.Tx, cursor int64, changes []change, extra func(tx *sql.Tx) error) error {
+func (w *Watch) write(ctx context.Context, tx *sqlite.Tx, cursor int64, changes []change, extra func(tx *sqlite.Tx) error) error {
 	e := w.eng
 	if len(e.dirty) > 0 {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO buckets(series, minute, total, negative) VALUES(?,?,?,?)

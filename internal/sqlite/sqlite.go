@@ -30,6 +30,8 @@ type DB struct {
 	R    *sql.DB
 	Path string
 
+	sync Sync // the writer's durability (Begin)
+
 	// ckpt is the background checkpointer's own connection; stop ends it.
 	// ckptMu keeps it out while Checkpoint truncates the WAL.
 	ckpt   *sql.DB
@@ -114,7 +116,7 @@ func Open(ctx context.Context, path string, sync Sync, migrations []string) (*DB
 	ckpt.SetConnMaxLifetime(0)
 	ckpt.SetConnMaxIdleTime(0)
 	cctx, stop := context.WithCancel(context.Background())
-	db := &DB{W: w, R: r, Path: path, ckpt: ckpt, stop: stop, done: make(chan struct{})}
+	db := &DB{W: w, R: r, Path: path, sync: sync, ckpt: ckpt, stop: stop, done: make(chan struct{})}
 	go db.checkpointer(cctx)
 	return db, nil
 }
@@ -321,13 +323,15 @@ func OpenReader(ctx context.Context, path string, migrations []string) (*sql.DB,
 	return r, nil
 }
 
-// Detached returns ctx without its cancellation, for the short write
-// transactions of the pipeline (the router's, the sinks'). On a context that
-// can end, the driver starts a goroutine for every statement, to interrupt
-// it if the context ends: at 1,200 mentions/s, some 19,000 goroutines a
-// second, each put at the head of a run queue, ahead of the hot path's.
-// These transactions take milliseconds, and are better finished than
-// interrupted anyway.
+// Detached returns ctx without its cancellation, for the short reads and
+// write transactions of the pipeline (the router's, the sinks', the
+// assignment loop's). On a context that can end, the driver starts a
+// goroutine for every statement, to interrupt it if the context ends, and
+// database/sql another for every query, to close its rows: at 1,200
+// mentions/s, some 19,000 goroutines a second, each put at the head of a run
+// queue, ahead of the hot path's. This work takes milliseconds, and is
+// better finished than interrupted anyway. (In database/sql's own Tx, every
+// query starts the second goroutine whatever its context; in Tx, none does.)
 func Detached(ctx context.Context) context.Context {
 	return context.WithoutCancel(ctx)
 }
