@@ -24,7 +24,9 @@ import (
 type Tx struct {
 	db      *DB
 	conn    *sql.Conn
-	restore Sync // the database's own synchronous setting, when the transaction changed it
+	restore Sync        // the database's own synchronous setting, when the transaction changed it
+	stmts   []*sql.Stmt // closed when the transaction ends
+	rows    []*sql.Rows // closed when the transaction ends
 	done    bool
 }
 
@@ -65,13 +67,17 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	return tx.conn.ExecContext(ctx, query, args...)
 }
 
-// QueryContext runs a query in the transaction. Close its rows before the
-// transaction ends.
+// QueryContext runs a query in the transaction. The transaction's end
+// closes its rows, as database/sql's does (closing them again is harmless).
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if tx.done {
 		return nil, sql.ErrTxDone
 	}
-	return tx.conn.QueryContext(ctx, query, args...)
+	rows, err := tx.conn.QueryContext(ctx, query, args...)
+	if err == nil {
+		tx.rows = append(tx.rows, rows)
+	}
+	return rows, err
 }
 
 // QueryRowContext runs a query expected to return at most one row.
@@ -82,13 +88,17 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	return tx.conn.QueryRowContext(ctx, query, args...)
 }
 
-// PrepareContext prepares a statement for use in the transaction. Close it
-// before the transaction ends.
+// PrepareContext prepares a statement for use in the transaction. The
+// transaction's end closes it (closing it again is harmless).
 func (tx *Tx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
 	if tx.done {
 		return nil, sql.ErrTxDone
 	}
-	return tx.conn.PrepareContext(ctx, query)
+	st, err := tx.conn.PrepareContext(ctx, query)
+	if err == nil {
+		tx.stmts = append(tx.stmts, st)
+	}
+	return st, err
 }
 
 // Commit commits the transaction. When it fails, nothing of the
@@ -126,7 +136,18 @@ func (tx *Tx) Rollback() error {
 
 // release gives the connection back to the writer's pool, with the
 // database's own durability; a connection in doubt is closed instead.
+// The transaction's rows and statements are closed first: a pinned
+// connection waits for its open rows before it lets go, and database/sql
+// does not track its statements, whose finalization after the connection
+// closed would crash the driver.
 func (tx *Tx) release(clean bool) {
+	for _, rows := range tx.rows {
+		_ = rows.Close()
+	}
+	for _, st := range tx.stmts {
+		_ = st.Close()
+	}
+	tx.rows, tx.stmts = nil, nil
 	if clean && tx.restore != "" {
 		if _, err := tx.conn.ExecContext(context.Background(), "PRAGMA synchronous="+string(tx.restore)); err != nil {
 			clean = false

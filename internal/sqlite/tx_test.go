@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 )
 
 func count(t *testing.T, db *DB) int {
@@ -155,11 +156,20 @@ func TestFailedCommitFreesTheWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO children(parent) VALUES(7)"); err != nil {
+	st, err := tx.PrepareContext(ctx, "INSERT INTO children(parent) VALUES(?)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ExecContext(ctx, 7); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err == nil {
 		t.Fatal("COMMIT with a dangling foreign key succeeded")
+	}
+	// The writer's connection was dropped: a statement closed after it,
+	// as deferred closes do, must not reach the closed connection.
+	if err := st.Close(); err != nil {
+		t.Fatalf("closing a statement after its transaction failed: %v", err)
 	}
 	tx, err = db.Begin(ctx)
 	if err != nil {
@@ -178,4 +188,47 @@ func TestFailedCommitFreesTheWriter(t *testing.T) {
 	if parents != 1 || children != 0 {
 		t.Fatalf("%d parents and %d children, want 1 and 0: the failed transaction must leave nothing", parents, children)
 	}
+}
+
+// TestTxEndClosesItsRows ends transactions with a query's rows still open,
+// as a deferred rows.Close does: the connection must come back all the same.
+func TestTxEndClosesItsRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := openBlobs(t)
+	for _, end := range []string{"commit", "rollback"} {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT 1 UNION ALL SELECT 2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rows.Next() {
+			t.Fatal("no row")
+		}
+		done := make(chan error, 1)
+		go func() {
+			if end == "commit" {
+				done <- tx.Commit()
+			} else {
+				done <- tx.Rollback()
+			}
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s waits for the rows left open", end)
+		}
+		rows.Close()
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback()
 }
