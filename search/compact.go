@@ -15,6 +15,13 @@ import (
 
 const compactMarker = "\x00compact"
 
+// compactWait bounds each of a compaction's waits for Bleve's background
+// goroutines (the persister, the merger, the removal of merged files),
+// unless ctx ends first. They share the CPUs with everything else: on a
+// loaded two-core machine, a merged segment's file once outlived a 30-second
+// bound.
+const compactWait = 2 * time.Minute
+
 // Compact merges the index into a single segment and waits until the older
 // segment files are gone. A deleted document stays in its segment's file
 // until that segment is merged away: after an erasure, Compact makes sure
@@ -67,9 +74,9 @@ func (ix *Index) Compact(ctx context.Context) error {
 		return err
 	}
 	// Merge what is on disk only once the deletions are on disk too.
-	for deadline := time.Now().Add(30 * time.Second); ix.persisted.Load() < ix.written.Load(); {
+	for deadline := time.Now().Add(compactWait); ix.persisted.Load() < ix.written.Load(); {
 		if time.Now().After(deadline) {
-			return errors.New("search: compact: written batches not on disk after 30s")
+			return fmt.Errorf("search: compact: written batches not on disk after %v", compactWait)
 		}
 		select {
 		case <-ctx.Done():
@@ -119,15 +126,15 @@ func segmentFiles(store string) (map[string]bool, error) {
 }
 
 // waitSegments waits until the number of segment files in store satisfies
-// ok, for 30 seconds at most.
+// ok, for compactWait at most.
 func waitSegments(ctx context.Context, store string, ok func(int) bool) error {
 	return waitSegmentFiles(ctx, store, func(files map[string]bool) bool { return ok(len(files)) })
 }
 
 // waitSegmentFiles waits until the segment files in store satisfy ok, for
-// 30 seconds at most.
+// compactWait at most.
 func waitSegmentFiles(ctx context.Context, store string, ok func(map[string]bool) bool) error {
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	for deadline := time.Now().Add(compactWait); ; {
 		files, err := segmentFiles(store)
 		if err != nil {
 			return err
@@ -137,7 +144,7 @@ func waitSegmentFiles(ctx context.Context, store string, ok func(map[string]bool
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("search: compact: still %d segment files after 30s", zaps)
+			return fmt.Errorf("search: compact: still %d segment files after %v", zaps, compactWait)
 		}
 		select {
 		case <-ctx.Done():
