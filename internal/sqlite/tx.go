@@ -22,7 +22,6 @@ import (
 // are. Every Tx must end with Commit or Rollback: until then it holds the
 // writer.
 type Tx struct {
-	db      *DB
 	conn    *sql.Conn
 	restore Sync        // the database's own synchronous setting, when the transaction changed it
 	stmts   []*sql.Stmt // closed when the transaction ends
@@ -44,7 +43,7 @@ func (db *DB) BeginWith(ctx context.Context, sync Sync) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx := &Tx{db: db, conn: conn}
+	tx := &Tx{conn: conn}
 	if sync != db.sync {
 		tx.restore = db.sync
 		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous="+string(sync)); err != nil {
