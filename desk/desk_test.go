@@ -226,6 +226,17 @@ func TestQueriesSearchIndexes(t *testing.T) {
 			t.Errorf("%s\n%s", q, all)
 		}
 	}
+	// The dry runs walk the mentions in log order, newest first: through
+	// the index of mentions, not the events table.
+	for q, args := range map[string][]any{dryRunLast: {500}, dryRunRange: {1, 2}} {
+		all, err := sqlite.Plan(context.Background(), d.db.R, q, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if all != "SCAN events USING INDEX events_mentions" {
+			t.Errorf("%s\n%s", q, all)
+		}
+	}
 }
 
 func TestCollisionAndMacros(t *testing.T) {

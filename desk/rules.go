@@ -139,6 +139,13 @@ type DryRunRange struct {
 	From, To time.Time
 }
 
+// The dry runs' reads of past mentions; each searches events_mentions
+// (TestQueriesSearchIndexes).
+const (
+	dryRunLast  = "SELECT data FROM events WHERE type='mention.received' ORDER BY seq DESC LIMIT ?"
+	dryRunRange = "SELECT data FROM events WHERE type='mention.received' AND at >= ? AND at < ? ORDER BY seq DESC LIMIT 50000"
+)
+
 // DryRunRules evaluates draft and current over past mentions, with the
 // enrichment they had, and reports what would change.
 func (d *Desk) DryRunRules(ctx context.Context, draft, current *router.RuleSet, r DryRunRange) (DryRun, error) {
@@ -148,7 +155,7 @@ func (d *Desk) DryRunRules(ctx context.Context, draft, current *router.RuleSet, 
 	if r.Last < 1 || r.Last > 50_000 {
 		return DryRun{}, fmt.Errorf("%w: last must be between 1 and 50000", ErrInvalid)
 	}
-	q := "SELECT data FROM events WHERE type='mention.received' ORDER BY seq DESC LIMIT ?"
+	q := dryRunLast
 	args := []any{r.Last}
 	if !r.From.IsZero() || !r.To.IsZero() {
 		if r.To.IsZero() {
@@ -157,7 +164,7 @@ func (d *Desk) DryRunRules(ctx context.Context, draft, current *router.RuleSet, 
 		if !r.From.Before(r.To) {
 			return DryRun{}, fmt.Errorf("%w: from must be before to", ErrInvalid)
 		}
-		q = "SELECT data FROM events WHERE type='mention.received' AND at >= ? AND at < ? ORDER BY seq DESC LIMIT 50000"
+		q = dryRunRange
 		args = []any{r.From.UnixNano(), r.To.UnixNano()}
 	}
 	rows, err := d.db.R.QueryContext(ctx, q, args...)

@@ -148,6 +148,14 @@ var migrations = []string{
 	DROP INDEX events_author;
 	CREATE INDEX events_ref ON events(ref) WHERE ref != '' AND ticket_id = 0;
 	CREATE INDEX events_author ON events(author_ref) WHERE author_ref != '' AND ticket_id = 0;`,
+	// 6: the rules' dry runs read past mentions through an index of the
+	// mentions alone, in log order: each commit appends to its last page.
+	// events_type kept every event by type, so each router batch wrote a
+	// page at the end of each type's range, 5.3 of the 47 pages a batch
+	// wrote to the WAL at 615 mentions/s. at is in the index, so that a dry
+	// run over a time range reads the events of that range only.
+	`DROP INDEX events_type;
+	CREATE INDEX events_mentions ON events(seq, at) WHERE type = 'mention.received';`,
 }
 
 // Desk holds tickets, their messages and the event log, and owns the
