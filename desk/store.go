@@ -152,8 +152,8 @@ var migrations = []string{
 	// mentions alone, in log order: each commit appends to its last page.
 	// events_type kept every event by type, so each router batch wrote a
 	// page at the end of each type's range, 5.3 of the 47 pages a batch
-	// wrote to the WAL at 615 mentions/s. at is in the index, so that a dry
-	// run over a time range reads the events of that range only.
+	// wrote to the WAL at 615 mentions/s. at is in the index: a dry run
+	// over a time range reads from the table the rows of that range only.
 	`DROP INDEX events_type;
 	CREATE INDEX events_mentions ON events(seq, at) WHERE type = 'mention.received';`,
 }
