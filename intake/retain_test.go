@@ -143,3 +143,29 @@ func TestIngestSourceScope(t *testing.T) {
 		t.Fatalf("unscoped ingest: %+v", out)
 	}
 }
+
+// TestRestartAfterRetentionKeepsSeqsNew: when retention deleted the newest
+// items, a restart still numbers new items after them, so that followers,
+// which read past those seqs, do not skip the new items.
+func TestRestartAfterRetentionKeepsSeqsNew(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "intake.db")
+	l := openLog(t, path)
+	if _, err := l.Append(ctx, []listener.Item{item("1", "a"), item("2", "b"), item("3", "c")}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := l.Retain(ctx, time.Now().Add(time.Hour), 3); err != nil || n != 3 {
+		t.Fatalf("Retain = %d, %v; want 3 deleted", n, err)
+	}
+	l.Close()
+	l = openLog(t, path)
+	defer l.Close()
+	if got := l.LastSeq(); got != 3 {
+		t.Fatalf("LastSeq after the restart = %d, want 3", got)
+	}
+	res, err := l.Append(ctx, []listener.Item{item("4", "d")}, time.Now())
+	if err != nil || res[0].Seq != 4 {
+		t.Fatalf("the first item after the restart: %+v, %v; want seq 4", res, err)
+	}
+}
