@@ -124,38 +124,68 @@ func sameTime(a, b *time.Time) bool {
 }
 
 // refreshSLA evaluates the SLA of tickets at now, saves those whose status
-// or due times changed in one transaction with a ticket.updated (change
-// "sla") each, and keeps the timers of open tickets.
+// or due times changed with a ticket.updated (change "sla") each, and keeps
+// the timers of open tickets. It evaluates and saves slaChunk changes at a
+// time, and steps aside (Config.Yield) between two chunks.
 func (d *Desk) refreshSLA(ctx context.Context, timers *slaTimers, ids []int64, now time.Time) error {
-	type upd struct {
-		id      int64
-		state   sla.State
-		fr, res *time.Time
-	}
-	var changed []upd
-	for _, id := range ids {
-		t, err := d.ticket(ctx, d.db.R, id)
-		if err != nil {
+	var changed []slaUpdate
+	for len(ids) > 0 {
+		changed = changed[:0]
+		for len(ids) > 0 && len(changed) < slaChunk {
+			id := ids[0]
+			ids = ids[1:]
+			t, err := d.ticket(ctx, d.db.R, id)
+			if err != nil {
+				return err
+			}
+			st, err := d.ticketSLA(ctx, id, now)
+			if err != nil {
+				return err
+			}
+			if t.Status == StatusResolved || st.Next.IsZero() {
+				timers.remove(id)
+			} else {
+				timers.set(id, st.Next)
+			}
+			state, fr, res := slaOf(st)
+			if state != t.SLAStatus || !sameTime(fr, t.FirstResponseDue) || !sameTime(res, t.ResolutionDue) {
+				changed = append(changed, slaUpdate{id, state, fr, res})
+			}
+		}
+		if len(changed) == 0 {
+			continue
+		}
+		if err := d.saveSLA(ctx, changed, now); err != nil {
 			return err
 		}
-		st, err := d.ticketSLA(ctx, id, now)
-		if err != nil {
-			return err
-		}
-		if t.Status == StatusResolved || st.Next.IsZero() {
-			timers.remove(id)
-		} else {
-			timers.set(id, st.Next)
-		}
-		state, fr, res := slaOf(st)
-		if state != t.SLAStatus || !sameTime(fr, t.FirstResponseDue) || !sameTime(res, t.ResolutionDue) {
-			changed = append(changed, upd{id, state, fr, res})
+		if len(ids) > 0 && d.cfg.Yield != nil {
+			d.cfg.Yield(ctx)
 		}
 	}
-	if len(changed) == 0 {
-		return nil
-	}
-	_, err := d.tx(ctx, func(tx *sqlite.Tx, ev *eventBuf) error {
+	return nil
+}
+
+// slaChunk bounds the SLA changes saved in one transaction. A backlog that
+// crosses its targets together (tickets opened in the same minutes, or a
+// restart after a long stop) changes thousands at once; in one transaction
+// that held the desk's writer, and so the router's batches, for hundreds
+// of milliseconds. A chunk takes about as long as a router batch.
+const slaChunk = 128
+
+// slaUpdate is one ticket's new SLA status and due times.
+type slaUpdate struct {
+	id      int64
+	state   sla.State
+	fr, res *time.Time
+}
+
+// saveSLA saves SLA changes, with a ticket.updated (change "sla") each. They
+// are derived from the events and the clock, and evaluated again for every
+// open ticket at start, so they are committed like the router's batches:
+// durable across a crash of the process, fsynced with the next action of a
+// person.
+func (d *Desk) saveSLA(ctx context.Context, changed []slaUpdate, now time.Time) error {
+	_, err := d.txSync(ctx, sqlite.SyncNormal, func(tx *sqlite.Tx, ev *eventBuf) error {
 		for _, u := range changed {
 			t, err := d.ticket(ctx, tx, u.id)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -529,5 +530,66 @@ func BenchmarkEngineFollow(b *testing.B) {
 			b.Fatalf("%d of %d assigned", count(), b.N)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSLABacklogSavedInChunks: when a backlog crosses its targets at once
+// (here at start, after a stop longer than the first-response target), its
+// SLA changes are saved slaChunk at a time, and the desk steps aside
+// (Config.Yield) between two chunks, so that the router's batches are not
+// held up behind one long transaction.
+func TestSLABacklogSavedInChunks(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "desk.db")
+	clock := newFakeClock()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := Open(ctx, Config{Path: path, Now: clock.Now}, logger, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &feeder{t: t, d: &testDesk{Desk: d}}
+	const n = 2*slaChunk + 10
+	var batch []router.Routed
+	for i := range n {
+		batch = append(batch, f.mention(strconv.Itoa(i), "author-"+strconv.Itoa(i), "my parcel is lost", "", 1))
+	}
+	f.apply(batch...)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Past 80 % of the hour to first response: every ticket is at risk.
+	clock.Add(49 * time.Minute)
+
+	var (
+		mu     sync.Mutex
+		yields []int64 // the desk's last event at each step aside
+		dp     *Desk
+	)
+	yield := func(context.Context) {
+		mu.Lock()
+		yields = append(yields, dp.LastSeq())
+		mu.Unlock()
+	}
+	d, err = Open(ctx, Config{Path: path, Now: clock.Now, Tick: time.Hour, Yield: yield}, logger, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp = d // before Run: the engine, which yields, starts there
+	base := d.LastSeq()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { d.Run(runCtx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; d.Close() })
+	eventually(t, "every ticket at risk", func() bool {
+		p, err := d.Tickets(ctx, Filter{SLA: sla.StateAtRisk, Limit: 500})
+		return err == nil && len(p.Tickets) == n
+	})
+	if got := d.LastSeq(); got != base+n {
+		t.Fatalf("%d events after the refresh, want one a ticket (%d)", got-base, n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []int64{base + slaChunk, base + 2*slaChunk}; !slices.Equal(yields, want) {
+		t.Fatalf("stepped aside with the desk at events %v, want %v: after each chunk of %d but the last", yields, want, slaChunk)
 	}
 }

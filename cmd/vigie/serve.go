@@ -315,7 +315,13 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 	if cfg.AllowedOrigins != "" {
 		hubCfg.AllowedOrigins = strings.Split(cfg.AllowedOrigins, ",")
 	}
-	deskCfg := desk.Config{Path: filepath.Join(cfg.Data, "desk.db"), Hub: hubCfg}
+	// The sinks, and the SLA clocks when a backlog crosses its targets at
+	// once, step aside while posts wait for the intake's commit or for the
+	// router: bursts are accepted and agents see their tickets first, the
+	// rest catches up after (internal/yield). The gate asks only once the
+	// server runs, when the router exists.
+	gate := yield.New(func() bool { return s.intake.Pending() > 0 || s.router.Lag() > 0 }, sinkYieldMax, s.reg)
+	deskCfg := desk.Config{Path: filepath.Join(cfg.Data, "desk.db"), Hub: hubCfg, Yield: gate.For("sla")}
 	if cfg.DeskConfig != "" {
 		if err := deskCfg.LoadFile(cfg.DeskConfig); err != nil {
 			return nil, err
@@ -334,10 +340,6 @@ func newServer(ctx context.Context, cfg serveConfig, logger *slog.Logger) (_ *se
 		return nil, err
 	}
 	s.router = router.New(router.Config{}, s.intake, s.desk, classifier, rules, logger, s.reg)
-	// The sinks step aside while posts wait for the intake's commit or
-	// for the router: bursts are accepted and agents see their tickets
-	// first, the sinks catch up after (internal/yield).
-	gate := yield.New(func() bool { return s.intake.Pending() > 0 || s.router.Lag() > 0 }, sinkYieldMax, s.reg)
 
 	var store archive.Store
 	if cfg.ClickHouse != "" {
