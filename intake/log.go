@@ -261,7 +261,7 @@ type pendingKey struct{ kind, source, key string }
 type latest struct {
 	version int
 	hash    []byte
-	seq     sql.NullInt64 // the newest stored version; unknown for keys older than migration 3
+	seq     sql.NullInt64 // the newest version stored; NULL if migration 3 found none left
 }
 
 func (l *Log) commit(batch []*appendReq) {
@@ -331,10 +331,10 @@ func (l *Log) commitTx(batch []*appendReq) (err error) {
 			if !ok {
 				var v int
 				var hb []byte
-				var at sql.NullInt64
-				switch err := get.QueryRowContext(ctx, pk.kind, pk.source, pk.key).Scan(&v, &hb, &at); {
+				var head sql.NullInt64
+				switch err := get.QueryRowContext(ctx, pk.kind, pk.source, pk.key).Scan(&v, &hb, &head); {
 				case err == nil:
-					prev, ok = latest{v, hb, at}, true
+					prev, ok = latest{v, hb, head}, true
 				case errors.Is(err, sql.ErrNoRows):
 				default:
 					return fmt.Errorf("look up %s/%s: %w", source, key, err)
