@@ -99,6 +99,26 @@ func TestFeederSurvivesClickHouseCrash(t *testing.T) {
 		}
 	}
 	feed(0, n/3)
+	// Kill only once a batch has landed: a feeder still reading its cursor
+	// when the server dies fails reads, not writes, and on a loaded machine
+	// (the whole suite under -race) it may still be there.
+	landed := func() bool {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs { // the counter has labels: absent until the first batch
+			if mf.GetName() == "vigie_archive_events_total" {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(time.Minute); !landed(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing archived within a minute of starting")
+		}
+	}
 	srv.run(t, "kill") // mid-stream: batches in flight may or may not have landed
 	feed(n/3, 2*n/3)
 	// Restart only once a write has failed: on a loaded machine the feeder
