@@ -44,10 +44,10 @@ type Config struct {
 	// Now is the desk's clock for ticket timestamps and SLA clocks
 	// (default time.Now); tests move it by hand.
 	Now func() time.Time
-	// Yield, when set, is called before each chunk of SLA changes is
-	// saved (internal/yield): it returns when the hot path is idle, or
-	// after a bounded wait, so that a backlog crossing its targets at once
-	// does not hold the router's batches up.
+	// Yield, when set, is called between two chunks of SLA changes
+	// (internal/yield): it returns when the hot path is idle, or after a
+	// bounded wait, so that a backlog crossing its targets at once does
+	// not hold the router's batches up.
 	Yield func(context.Context)
 }
 
