@@ -156,10 +156,15 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.R
 	// the newest items, but never past its watermark: without it a restart
 	// would give their seqs again, and followers, already past them, would
 	// skip the new items, and a post's erasure could follow a stale link.
-	if err := db.R.QueryRowContext(ctx, "SELECT MAX(COALESCE((SELECT MAX(seq) FROM items), 0), COALESCE((SELECT CAST(value AS INTEGER) FROM cursors WHERE name=?), 0))", retentionCursor).Scan(&l.lastSeq); err != nil {
+	wm, err := l.retentionWatermark(ctx)
+	if err == nil {
+		err = db.R.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM items").Scan(&l.lastSeq)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("read intake log head: %w", err)
 	}
+	l.lastSeq = max(l.lastSeq, wm)
 	l.wg.Add(1)
 	go l.writer()
 	return l, nil

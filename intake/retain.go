@@ -25,15 +25,9 @@ const retainChunk = 2000
 // duplicate, and it keeps tombstones. A watermark makes each sweep start
 // where the previous one stopped. Safe to call while appends run.
 func (l *Log) Retain(ctx context.Context, before time.Time, upTo int64) (int64, error) {
-	wmText, err := l.Cursor(ctx, retentionCursor)
+	wm, err := l.retentionWatermark(ctx)
 	if err != nil {
 		return 0, err
-	}
-	var wm int64
-	if wmText != "" {
-		if wm, err = strconv.ParseInt(wmText, 10, 64); err != nil {
-			return 0, fmt.Errorf("retention watermark %q: %w", wmText, err)
-		}
 	}
 	cut := before.UnixNano()
 	var deleted int64
@@ -86,6 +80,20 @@ func (l *Log) Retain(ctx context.Context, before time.Time, upTo int64) (int64, 
 	l.metrics.retained.Add(float64(deleted))
 	l.dropTail(wm, before)
 	return deleted, nil
+}
+
+// retentionWatermark returns the seq up to which retention has swept (0
+// before the first sweep).
+func (l *Log) retentionWatermark(ctx context.Context) (int64, error) {
+	text, err := l.Cursor(ctx, retentionCursor)
+	if err != nil || text == "" {
+		return 0, err
+	}
+	wm, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("retention watermark %q: %w", text, err)
+	}
+	return wm, nil
 }
 
 func (l *Log) deleteRetained(ctx context.Context, seqs []any, watermark int64) (int64, error) {
