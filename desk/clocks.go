@@ -89,9 +89,18 @@ func (d *Desk) initialSLA(t *Ticket) {
 
 // ticketSLA replays a ticket's events and evaluates its SLA at now.
 func (d *Desk) ticketSLA(ctx context.Context, id int64, now time.Time) (sla.Status, error) {
-	rows, err := d.db.R.QueryContext(ctx, "SELECT seq, type, at, data FROM events WHERE ticket_id=? AND ticket_id != 0 AND type IN ('ticket.created', 'ticket.updated') ORDER BY seq", id)
+	changes, err := d.slaChanges(ctx, d.db.R, id)
 	if err != nil {
-		return sla.Status{}, fmt.Errorf("read events of ticket %d: %w", id, err)
+		return sla.Status{}, err
+	}
+	return sla.Evaluate(d.policies, changes, now), nil
+}
+
+// slaChanges reads a ticket's stored events, through q, as SLA changes.
+func (d *Desk) slaChanges(ctx context.Context, q querier, id int64) ([]sla.Change, error) {
+	rows, err := q.QueryContext(ctx, "SELECT seq, type, at, data FROM events WHERE ticket_id=? AND ticket_id != 0 AND type IN ('ticket.created', 'ticket.updated') ORDER BY seq", id)
+	if err != nil {
+		return nil, fmt.Errorf("read events of ticket %d: %w", id, err)
 	}
 	defer rows.Close()
 	var evs []Event
@@ -101,19 +110,34 @@ func (d *Desk) ticketSLA(ctx context.Context, id int64, now time.Time) (sla.Stat
 		var at int64
 		var data []byte
 		if err := rows.Scan(&e.Seq, &typ, &at, &data); err != nil {
-			return sla.Status{}, fmt.Errorf("read events of ticket %d: %w", id, err)
+			return nil, fmt.Errorf("read events of ticket %d: %w", id, err)
 		}
 		e.Type, e.At, e.Data = EventType(typ), time.Unix(0, at).UTC(), data
 		evs = append(evs, e)
 	}
 	if err := rows.Err(); err != nil {
-		return sla.Status{}, fmt.Errorf("read events of ticket %d: %w", id, err)
+		return nil, fmt.Errorf("read events of ticket %d: %w", id, err)
 	}
 	changes, err := changesFromDesk(evs)
 	if err != nil {
-		return sla.Status{}, fmt.Errorf("ticket %d: %w", id, err)
+		return nil, fmt.Errorf("ticket %d: %w", id, err)
 	}
-	return sla.Evaluate(d.policies, changes, now), nil
+	return changes, nil
+}
+
+// slaWith sets the SLA fields of td's ticket to its status at now, after
+// its stored events and then td, the change being made in tx. A person's
+// action saves its own effect on the SLA (a resolve stops the clocks) in
+// its own transaction and event: the assignment loop then finds nothing to
+// save, and agents see one frame, not the action's and then the loop's.
+func (d *Desk) slaWith(ctx context.Context, tx *sqlite.Tx, td *TicketData, now time.Time) error {
+	changes, err := d.slaChanges(ctx, tx, td.Ticket.ID)
+	if err != nil {
+		return err
+	}
+	changes = slaChangesOf(Event{At: now}, td, changes)
+	td.Ticket.SLAStatus, td.Ticket.FirstResponseDue, td.Ticket.ResolutionDue = slaOf(sla.Evaluate(d.policies, changes, now))
+	return nil
 }
 
 func sameTime(a, b *time.Time) bool {

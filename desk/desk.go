@@ -352,11 +352,15 @@ func (d *Desk) update(ctx context.Context, id int64, actor string, change Change
 			return err
 		}
 		t.UpdatedAt = now
-		if err := saveTicket(ctx, tx, &t); err != nil {
+		td := TicketData{Ticket: t, Change: change, Actor: actor, Message: msg}
+		if err := d.slaWith(ctx, tx, &td, now); err != nil {
 			return err
 		}
-		out = t
-		return ev.add(EventTicketUpdated, TopicTickets, t.Queue, t.ID, "", "", now, time.Time{}, TicketData{Ticket: t, Change: change, Actor: actor, Message: msg})
+		if err := saveTicket(ctx, tx, &td.Ticket); err != nil {
+			return err
+		}
+		out = td.Ticket
+		return ev.add(EventTicketUpdated, TopicTickets, t.Queue, t.ID, "", "", now, time.Time{}, td)
 	})
 	if err != nil {
 		return Ticket{}, nil, err
@@ -491,4 +495,78 @@ func (d *Desk) Resolve(ctx context.Context, id int64, actor string) (Ticket, err
 		return nil, nil
 	})
 	return t, err
+}
+
+// MaxBulk is the most tickets one bulk action takes.
+const MaxBulk = 500
+
+// Bulk is the outcome of a bulk action, by ticket id, in the order asked.
+type Bulk struct {
+	// Done are the tickets the action changed.
+	Done []int64 `json:"done"`
+	// Conflicts are the tickets whose state the action does not fit (already
+	// resolved, for a resolve), left as they were.
+	Conflicts []int64 `json:"conflicts"`
+	// NotFound are the ids the desk does not hold.
+	NotFound []int64 `json:"not_found"`
+}
+
+// ResolveMany resolves tickets in one transaction, one fsync: a wave of
+// spam, or a queue's worth of answered questions, closed at once. Each
+// resolved ticket gets its own ticket.updated, as from Resolve. Tickets
+// already resolved and unknown ids are reported, not errors; ids must be
+// positive, at most MaxBulk, and are taken once each.
+func (d *Desk) ResolveMany(ctx context.Context, ids []int64, actor string) (Bulk, error) {
+	out := Bulk{Done: []int64{}, Conflicts: []int64{}, NotFound: []int64{}}
+	switch {
+	case len(ids) == 0:
+		return out, fmt.Errorf("%w: ids: empty", ErrInvalid)
+	case len(ids) > MaxBulk:
+		return out, fmt.Errorf("%w: ids: %d tickets, at most %d at once", ErrInvalid, len(ids), MaxBulk)
+	}
+	seen := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		if id <= 0 {
+			return out, fmt.Errorf("%w: ids: ticket id %d is not a positive integer", ErrInvalid, id)
+		}
+		if seen[id] {
+			return out, fmt.Errorf("%w: ids: ticket %d is given twice", ErrInvalid, id)
+		}
+		seen[id] = true
+	}
+	_, err := d.tx(ctx, func(tx *sqlite.Tx, ev *eventBuf) error {
+		now := d.now()
+		for _, id := range ids {
+			t, err := d.ticket(ctx, tx, id)
+			if errors.Is(err, ErrTicketNotFound) {
+				out.NotFound = append(out.NotFound, id)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if t.Status == StatusResolved {
+				out.Conflicts = append(out.Conflicts, id)
+				continue
+			}
+			t.Status, t.ResolvedAt, t.UpdatedAt = StatusResolved, &now, now
+			td := TicketData{Ticket: t, Change: ChangeResolved, Actor: actor}
+			if err := d.slaWith(ctx, tx, &td, now); err != nil {
+				return err
+			}
+			if err := saveTicket(ctx, tx, &td.Ticket); err != nil {
+				return err
+			}
+			if err := ev.add(EventTicketUpdated, TopicTickets, t.Queue, t.ID, "", "", now, time.Time{}, td); err != nil {
+				return err
+			}
+			out.Done = append(out.Done, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return Bulk{Done: []int64{}, Conflicts: []int64{}, NotFound: []int64{}}, err
+	}
+	d.metrics.actions.WithLabelValues(string(ChangeResolved)).Add(float64(len(out.Done)))
+	return out, nil
 }

@@ -467,3 +467,75 @@ func TestSharedDecoding(t *testing.T) {
 		t.Fatalf("%d mention and %d ticket events, want some of each", mentions, tickets)
 	}
 }
+
+// TestResolveMany: a bulk resolve changes the open tickets, each with its
+// own ticket.updated, reports the resolved and unknown ones, and takes
+// nothing from a request it refuses.
+func TestResolveMany(t *testing.T) {
+	d := openTestDesk(t, HubConfig{})
+	f := &feeder{t: t, d: d}
+	f.apply(f.mention("1", "ana", "train late", "", 1), f.mention("2", "bob", "no refund", "", 1), f.mention("3", "cyd", "lost bag", "", 1))
+	ctx := context.Background()
+	ts := tickets(t, d)
+	if len(ts) != 3 {
+		t.Fatalf("%d tickets, want 3", len(ts))
+	}
+	by := map[string]int64{}
+	for _, tk := range ts {
+		by[tk.Conversation] = tk.ID
+	}
+	a, b, c := by["1"], by["2"], by["3"]
+	if _, err := d.Resolve(ctx, c, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]int64{nil, {a, b, a}, {a, 0}, {a, -4}, make([]int64, MaxBulk+1)} {
+		if bad != nil && len(bad) > MaxBulk {
+			for i := range bad {
+				bad[i] = int64(i + 1)
+			}
+		}
+		if _, err := d.ResolveMany(ctx, bad, "alice"); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("ResolveMany(%d ids %v...): %v, want ErrInvalid", len(bad), bad[:min(len(bad), 3)], err)
+		}
+	}
+	if got, _ := d.Ticket(ctx, a); got.Status == StatusResolved {
+		t.Fatal("a refused request resolved a ticket")
+	}
+	head := d.LastSeq()
+	out, err := d.ResolveMany(ctx, []int64{b, 999, c, a}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Bulk{Done: []int64{b, a}, Conflicts: []int64{c}, NotFound: []int64{999}}
+	if !reflect.DeepEqual(out, want) {
+		t.Fatalf("ResolveMany: %+v, want %+v", out, want)
+	}
+	evs, err := d.ReadEvents(ctx, head, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resolved []int64
+	for _, ev := range evs {
+		var td TicketData
+		if err := json.Unmarshal(ev.Data, &td); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type != EventTicketUpdated || td.Change != ChangeResolved || td.Actor != "alice" || td.Ticket.Status != StatusResolved || td.Ticket.ResolvedAt == nil {
+			t.Fatalf("event %s: change %q by %q, ticket %s", ev.Type, td.Change, td.Actor, td.Ticket.Status)
+		}
+		resolved = append(resolved, td.Ticket.ID)
+	}
+	if !reflect.DeepEqual(resolved, []int64{b, a}) {
+		t.Fatalf("events for tickets %v, want %v", resolved, []int64{b, a})
+	}
+	for _, id := range []int64{a, b} {
+		if got, _ := d.Ticket(ctx, id); got.Status != StatusResolved || got.ResolvedAt == nil {
+			t.Fatalf("ticket %d: %s", id, got.Status)
+		}
+	}
+	// As after a resolve of one: the customer's follow-up reopens it.
+	f.apply(f.mention("4", "ana", "hello?", "1", 1))
+	if got, _ := d.Ticket(ctx, a); got.Status != StatusOpen {
+		t.Fatalf("after a follow-up: %s, want open", got.Status)
+	}
+}

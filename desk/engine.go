@@ -309,6 +309,10 @@ func (d *Desk) follow(ctx context.Context, eng *assign.Engine, timers *slaTimers
 	created := map[int64]Event{}
 	// Each ticket event is decoded once, here, for the engine and the SLA.
 	var decoded map[int64]*TicketData // by ticket, the creating event's payload
+	// A ticket the batch leaves resolved has no clock running, and what
+	// resolved it saved its SLA in the same transaction (slaWith): it only
+	// loses its timer, with no read and no write (a bulk resolve).
+	var closed map[int64]bool
 	for _, ev := range evs {
 		if ev.Type != EventTicketCreated && ev.Type != EventTicketUpdated {
 			continue
@@ -339,7 +343,26 @@ func (d *Desk) follow(ctx context.Context, eng *assign.Engine, timers *slaTimers
 			} else {
 				delete(created, id)
 			}
+			if td.Ticket.Status == StatusResolved {
+				if closed == nil {
+					closed = map[int64]bool{}
+				}
+				closed[id] = true
+			} else {
+				delete(closed, id)
+			}
 		}
+	}
+	if len(closed) > 0 {
+		rest := touched[:0]
+		for _, id := range touched {
+			if closed[id] {
+				timers.remove(id)
+				continue
+			}
+			rest = append(rest, id)
+		}
+		touched = rest
 	}
 	if len(created) > 0 {
 		now := d.now()
@@ -550,10 +573,15 @@ func (d *Desk) escalate(ctx context.Context, a assign.Escalate) error {
 		now := d.now()
 		if a.NewPriority != t.Priority && a.NewPriority.Rank() > t.Priority.Rank() {
 			t.Priority, t.UpdatedAt = a.NewPriority, now
-			if err := saveTicket(ctx, tx, &t); err != nil {
+			td := TicketData{Ticket: t, Change: ChangePriority, Actor: SystemActor}
+			if err := d.slaWith(ctx, tx, &td, now); err != nil { // the new priority's targets
 				return err
 			}
-			if err := ev.add(EventTicketUpdated, TopicTickets, t.Queue, t.ID, "", "", now, time.Time{}, TicketData{Ticket: t, Change: ChangePriority, Actor: SystemActor}); err != nil {
+			if err := saveTicket(ctx, tx, &td.Ticket); err != nil {
+				return err
+			}
+			t = td.Ticket
+			if err := ev.add(EventTicketUpdated, TopicTickets, t.Queue, t.ID, "", "", now, time.Time{}, td); err != nil {
 				return err
 			}
 		}

@@ -38,6 +38,7 @@ func (h *Handler) Register(g *echo.Group, gd Guards) {
 	g.POST("/tickets/:id/reply", h.reply, gd.Reply, h.activity)
 	g.POST("/tickets/:id/note", h.note, gd.Note, h.activity)
 	g.POST("/tickets/:id/resolve", h.resolve, gd.Resolve, h.activity)
+	g.POST("/tickets/resolve", h.resolveMany, gd.Resolve, h.activity)
 	g.POST("/tickets/:id/macro", h.macro, gd.Reply, h.activity)
 	g.GET("/tickets/:id/macros/:name/preview", h.preview, gd.Read, h.activity)
 	g.PUT("/macros/:name", h.saveMacro, gd.ManageMacros)
@@ -266,4 +267,25 @@ func (h *Handler) resolve(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, t)
+}
+
+// AuditDetailKey is the echo context key under which a handler leaves what
+// the audit log should record of a call beyond its route: the tickets a
+// bulk action changed.
+const AuditDetailKey = "audit_detail"
+
+func (h *Handler) resolveMany(c echo.Context) error {
+	var body struct {
+		IDs []int64 `json:"ids"`
+	}
+	if err := bindLimit(c, &body, 64<<10); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	out, err := h.Desk.ResolveMany(ctx, body.IDs, h.Who(ctx))
+	if err != nil {
+		return err
+	}
+	c.Set(AuditDetailKey, map[string]any{"resolved": out.Done})
+	return c.JSON(http.StatusOK, out)
 }

@@ -690,8 +690,9 @@ func (a *applier) saveTicket(t *Ticket) error {
 func saveTicket(ctx context.Context, tx *sqlite.Tx, t *Ticket) error {
 	author, _ := json.Marshal(&t.Author)
 	tags, _ := json.Marshal(t.Tags)
-	_, err := tx.ExecContext(ctx, `UPDATE tickets SET queue=?, status=?, priority=?, sentiment=?, intent=?, lang=?, author=?, updated_at=?, first_response_at=?, resolved_at=?, assignee=?, tags=?, message_count=? WHERE id=?`,
-		t.Queue, string(t.Status), string(t.Priority), t.Sentiment, t.Intent, t.Lang, author, t.UpdatedAt.UnixNano(), nanos(t.FirstResponseAt), nanos(t.ResolvedAt), t.Assignee, tags, t.MessageCount, t.ID)
+	_, err := tx.ExecContext(ctx, `UPDATE tickets SET queue=?, status=?, priority=?, sentiment=?, intent=?, lang=?, author=?, updated_at=?, first_response_at=?, resolved_at=?, assignee=?, tags=?, message_count=?, sla_status=?, first_response_due=?, resolution_due=? WHERE id=?`,
+		t.Queue, string(t.Status), string(t.Priority), t.Sentiment, t.Intent, t.Lang, author, t.UpdatedAt.UnixNano(), nanos(t.FirstResponseAt), nanos(t.ResolvedAt), t.Assignee, tags, t.MessageCount,
+		string(t.SLAStatus), nanos(t.FirstResponseDue), nanos(t.ResolutionDue), t.ID)
 	if err != nil {
 		return fmt.Errorf("update ticket %d: %w", t.ID, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -591,5 +592,99 @@ func TestSLABacklogSavedInChunks(t *testing.T) {
 	defer mu.Unlock()
 	if want := []int64{base + slaChunk, base + 2*slaChunk}; !slices.Equal(yields, want) {
 		t.Fatalf("stepped aside with the desk at events %v, want %v: after each chunk of %d but the last", yields, want, slaChunk)
+	}
+}
+
+// TestActionsSaveTheirSLA: a reply, a resolve, a bulk resolve and an
+// escalation save their effect on the SLA in their own transaction and
+// event, so that the loop that follows them has nothing left to save: one
+// frame for the agents, not the action's and then the loop's.
+func TestActionsSaveTheirSLA(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "desk.db"), Now: clock.Now}, logger, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	f := &feeder{t: t, d: &testDesk{Desk: d}}
+	created := clock.Now()
+	f.apply(f.mention("1", "ana", "my parcel is lost", "", 1), f.mention("2", "bob", "my parcel is lost", "", 1),
+		f.mention("3", "cyd", "my parcel is lost", "", 1), f.mention("4", "dan", "my parcel is lost", "", 1))
+	by := map[string]int64{}
+	for _, tk := range tickets(t, f.d) {
+		by[tk.Conversation] = tk.ID
+	}
+	clock.Add(5 * time.Minute)
+	if err := d.escalate(ctx, assign.Escalate{Ticket: by["4"], OldPriority: router.PriorityNormal, NewPriority: router.PriorityUrgent}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(5 * time.Minute)
+	replied, _, err := d.Reply(ctx, by["1"], "ann", "we are on it")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolved, err := d.Resolve(ctx, by["2"], "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ResolveMany(ctx, []int64{by["3"]}, "ann"); err != nil {
+		t.Fatal(err)
+	}
+	if replied.SLAStatus != sla.StatePaused || resolved.SLAStatus != sla.StateHit {
+		t.Fatalf("answered: the reply's ticket is %s (want paused), the resolve's %s (want hit)", replied.SLAStatus, resolved.SLAStatus)
+	}
+	escalated := getTicket(t, f.d, by["4"])
+	if escalated.FirstResponseDue == nil || !escalated.FirstResponseDue.Before(created.Add(20*time.Minute)) {
+		t.Fatalf("escalated to urgent (15 minutes) from normal (an hour): first response due %v", escalated.FirstResponseDue)
+	}
+	for conv, id := range by {
+		st, err := d.ticketSLA(ctx, id, clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk := getTicket(t, f.d, id)
+		if state, fr, res := slaOf(st); tk.SLAStatus != state || !sameTime(tk.FirstResponseDue, fr) || !sameTime(tk.ResolutionDue, res) {
+			t.Errorf("ticket %s saved %s %v %v, its events say %s %v %v", conv, tk.SLAStatus, tk.FirstResponseDue, tk.ResolutionDue, state, fr, res)
+		}
+	}
+	head := d.LastSeq()
+	if err := d.refreshSLA(ctx, newSLATimers(), slices.Collect(maps.Values(by)), clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.LastSeq() - head; n != 0 {
+		t.Fatalf("the loop saved %d SLA changes after the actions, want none", n)
+	}
+
+	// The loop following all of it: resolved tickets lose their timers,
+	// but for one the customer reopened after the resolve, in the same
+	// batch of events.
+	f.apply(f.mention("5", "cyd", "still lost", "3", 1))
+	if tk := getTicket(t, f.d, by["3"]); tk.Status != StatusOpen {
+		t.Fatalf("ticket 3 after the follow-up: %s, want open (reopened)", tk.Status)
+	}
+	eng, err := assign.New(assign.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	timers := newSLATimers()
+	for _, id := range by {
+		timers.set(id, clock.Now().Add(time.Minute))
+	}
+	if _, err := d.follow(ctx, eng, timers, 0); err != nil {
+		t.Fatal(err)
+	}
+	var timed []string
+	for conv, id := range by {
+		if _, ok := timers.pos[id]; ok {
+			timed = append(timed, conv)
+		}
+	}
+	slices.Sort(timed)
+	// 1: answered, its resolution paused on the customer, no clock running;
+	// 2: resolved; 3: reopened; 4: escalated, waiting.
+	if want := []string{"3", "4"}; !slices.Equal(timed, want) {
+		t.Fatalf("tickets with a timer after following: %v, want %v", timed, want)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigie/vigie/archive"
 	"github.com/vigie/vigie/auth"
+	"github.com/vigie/vigie/desk"
 )
 
 // auditRoute says how a successful call of a route is recorded in the audit
@@ -32,6 +33,7 @@ var auditedRoutes = map[string]auditRoute{
 	"POST /api/v1/tickets/:id/macro":                            {"ticket.macro_replied", "ticket"},
 	"POST /api/v1/tickets/:id/note":                             {"ticket.noted", "ticket"},
 	"POST /api/v1/tickets/:id/resolve":                          {"ticket.resolved", "ticket"},
+	"POST /api/v1/tickets/resolve":                              {"tickets.resolved", "tickets"},
 	"PUT /api/v1/macros/:name":                                  {"macro.saved", "macro"},
 	"DELETE /api/v1/macros/:name":                               {"macro.deleted", "macro"},
 	"PUT /api/v1/rules":                                         {"rules.changed", "rules"},
@@ -108,6 +110,11 @@ func (s *server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 			target += ":" + strings.Join(ids, "/")
 		}
 		detail := map[string]any{"route": c.Request().Method + " " + c.Path(), "status": status}
+		if more, ok := c.Get(desk.AuditDetailKey).(map[string]any); ok {
+			for k, v := range more {
+				detail[k] = v
+			}
+		}
 		if aerr := s.auth.Audit(c.Request().Context(), ar.action, target, detail); aerr != nil {
 			s.log.Error("audit_failed", "action", ar.action, "error", aerr)
 		}

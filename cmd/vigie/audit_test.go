@@ -81,6 +81,8 @@ func TestAuditTrail(t *testing.T) {
 		{"POST", "/api/v1/login", "", `{"user":"alice","password":"a long enough password"}`, 200},
 		{"POST", "/api/v1/login", "", `{"user":"alice","password":"not her password"}`, 401},
 		{"POST", fmt.Sprintf("/api/v1/tickets/%d/reply", tk.ID), alice, `{"text":"Audit-secret-reply: sorry"}`, 202},
+		{"POST", "/api/v1/tickets/resolve", alice, fmt.Sprintf(`{"ids":[999999,%d]}`, tk.ID), 200},
+		{"POST", "/api/v1/tickets/resolve", alice, `{"ids":[]}`, 400},
 		{"POST", "/api/v1/users", testToken, `{"name":"bob","role":"monitor","password":"a long enough password"}`, 201},
 		{"PATCH", "/api/v1/users/bob", testToken, `{"role":"manager"}`, 200},
 		{"POST", "/api/v1/tokens", testToken, `{"user":"bob","name":"kpis","role":"manager"}`, 201},
@@ -107,6 +109,7 @@ func TestAuditTrail(t *testing.T) {
 		"login.succeeded user:alice by alice",
 		"login.failed user:alice by anonymous",
 		fmt.Sprintf("ticket.replied ticket:%d by alice", tk.ID),
+		"tickets.resolved tickets by alice",
 		"user.created user:bob by admin-token",
 		"user.updated user:bob by admin-token",
 	}
@@ -132,10 +135,20 @@ func TestAuditTrail(t *testing.T) {
 			t.Errorf("the audit log holds %q", secret)
 		}
 	}
+	bulk := 0
 	for _, e := range entries {
+		if e.Action == "tickets.resolved" {
+			bulk++
+			if want := fmt.Sprintf(`"resolved":[%d]`, tk.ID); !strings.Contains(string(e.Detail), want) {
+				t.Errorf("bulk resolve entry's detail %s lacks %s", e.Detail, want)
+			}
+		}
 		if e.Action == "ticket.replied" && (e.RemoteIP != "127.0.0.1" || e.RequestID == "" || e.ActorRole != auth.RoleAgent) {
 			t.Errorf("reply entry: %+v", e)
 		}
+	}
+	if bulk != 1 {
+		t.Errorf("%d bulk resolve entries, want 1 (the refused one is not recorded)", bulk)
 	}
 	// Filters.
 	for _, e := range auditEntries(t, a, "actor=alice") {

@@ -61,6 +61,7 @@ var (
 		"POST /api/v1/tickets/:id/macro":                auth.PermReply,
 		"POST /api/v1/tickets/:id/note":                 auth.PermNote,
 		"POST /api/v1/tickets/:id/resolve":              auth.PermResolve,
+		"POST /api/v1/tickets/resolve":                  auth.PermResolve,
 		"GET /api/v1/tickets/:id/macros/:name/preview":  auth.PermReadTickets,
 		"GET /api/v1/macros":                            auth.PermReadTickets,
 		"PUT /api/v1/macros/:name":                      auth.PermManageRules,
