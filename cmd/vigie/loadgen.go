@@ -92,6 +92,10 @@ type benchConfig struct {
 	// latency and soak targets are set at, whatever the machine.
 	Half      bool
 	Calibrate time.Duration
+	// ResolveAfter, when positive, has the agents resolve every ticket
+	// that long after it appeared, in bulk ten times a second, so that the
+	// open tickets stay bounded as at a desk that keeps up.
+	ResolveAfter time.Duration
 	// batchSet and postersSet say --batch and --posters were given, so
 	// that the defaults follow the rate --half finds.
 	batchSet, postersSet bool
@@ -123,6 +127,7 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.DurationVar(&c.Sample, "sample", 0, "print memory, goroutines, sink lags and latency every period (e.g. 1m, for soak tests)")
 	fs.BoolVar(&c.Half, "half", false, "pace at half the sustained rate, measured first by a run as fast as possible on a Vigie of its own (--calibrate long; in-process only; a --cpuprofile without --sample covers it too)")
 	fs.DurationVar(&c.Calibrate, "calibrate", 20*time.Second, "with --half, how long the run that measures the sustained rate posts")
+	fs.DurationVar(&c.ResolveAfter, "resolve-after", 0, "have the agents resolve every ticket this long after it appears, in bulk ten times a second (POST /api/v1/tickets/resolve; --token then needs resolve), so that the open tickets stay bounded; 0: nobody answers")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
 	}
@@ -166,6 +171,8 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 		return c, errors.New("--drain must be positive")
 	case c.Sample < 0:
 		return c, errors.New("--sample must be >= 0")
+	case c.ResolveAfter < 0:
+		return c, errors.New("--resolve-after must be >= 0")
 	case c.Half && c.Rate > 0:
 		return c, errors.New("--half finds the rate itself: give --half or --rate, not both")
 	case c.Half && c.URL != "":
@@ -414,6 +421,49 @@ type benchResult struct {
 	SchedWait                         buckets
 	docs                              []desk.MentionData
 	frameErrs, wsErrors, unknownFrame atomic.Int64
+	// With --resolve-after: tickets the agents resolved, found resolved
+	// already (by a macro, or twice created frames), and failed bulk calls.
+	resolved, resolveConflicts, resolveErrors atomic.Int64
+}
+
+// createdTicket is a ticket an agent saw appear (or reopen), and when.
+type createdTicket struct {
+	id int64
+	at time.Time
+}
+
+// resolveTickets resolves tickets in one bulk call, as an agent clearing
+// what it has answered, and counts the outcome in res.
+func resolveTickets(ctx context.Context, client *http.Client, t benchTarget, ids []int64, res *benchResult) error {
+	body, err := json.Marshal(map[string]any{"ids": ids})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url+"/api/v1/tickets/resolve", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+t.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST /api/v1/tickets/resolve: HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(raw))
+	}
+	var out desk.Bulk
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return fmt.Errorf("POST /api/v1/tickets/resolve: %w", err)
+	}
+	res.resolved.Add(int64(len(out.Done)))
+	res.resolveConflicts.Add(int64(len(out.Conflicts) + len(out.NotFound)))
+	return nil
 }
 
 // keep bounds the documents kept for the raw Bleve comparison.
@@ -441,6 +491,9 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 		allSeen = make(chan struct{})
 		target  = -1 // mentions to see; set when posting ends
 		closed  bool
+		// created holds the tickets agent 0 saw created, oldest first,
+		// for the agents to resolve (--resolve-after).
+		created []createdTicket
 	)
 	checkDone := func() { // mu held
 		if !closed && target >= 0 && seen >= target {
@@ -512,6 +565,10 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 					// Only what the measure needs: decoding whole tickets
 					// in five agents would load the process it measures.
 					var td struct {
+						Ticket struct {
+							ID int64 `json:"id"`
+						} `json:"ticket"`
+						Change  desk.Change `json:"change"`
 						Message *struct {
 							Source    string         `json:"source"`
 							NativeID  string         `json:"native_id"`
@@ -521,6 +578,11 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 					if err := jsonx.Unmarshal(f.Data, &td); err != nil {
 						res.frameErrs.Add(1)
 						continue
+					}
+					if warmed && cfg.ResolveAfter > 0 && (td.Change == desk.ChangeCreated || td.Change == desk.ChangeReopened) {
+						mu.Lock()
+						created = append(created, createdTicket{td.Ticket.ID, now})
+						mu.Unlock()
 					}
 					if td.Message == nil {
 						continue
@@ -662,6 +724,41 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 			res.Goroutines = max(res.Goroutines, m["go_goroutines"])
 		}
 	}()
+	if cfg.ResolveAfter > 0 {
+		go func() {
+			// Ten times a second, as agents closing tickets all along: a
+			// bulk resolve is one transaction, and the router's batches
+			// wait for it.
+			tk := time.NewTicker(100 * time.Millisecond)
+			defer tk.Stop()
+			for {
+				select {
+				case <-pollCtx.Done():
+					return
+				case <-tk.C:
+				}
+				mu.Lock()
+				n := 0
+				for n < len(created) && time.Since(created[n].at) >= cfg.ResolveAfter {
+					n++
+				}
+				due := make([]int64, n)
+				for i := range n {
+					due[i] = created[i].id
+				}
+				created = slices.Delete(created, 0, n)
+				mu.Unlock()
+				for len(due) > 0 && pollCtx.Err() == nil {
+					k := min(len(due), desk.MaxBulk)
+					if err := resolveTickets(pollCtx, client, t, due[:k], res); err != nil && pollCtx.Err() == nil {
+						res.resolveErrors.Add(1)
+						fmt.Fprintf(progress, "resolve: %v\n", err)
+					}
+					due = due[k:]
+				}
+			}
+		}()
+	}
 
 	var (
 		next     atomic.Int64
@@ -697,7 +794,7 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 			// The server's stages over each period, to see which one's
 			// tail moves with the minute's p99.
 			lastM, _ := scrapeMetrics(pollCtx, t.url)
-			fmt.Fprintf(progress, "%8s %10s %9s %9s %6s %9s %9s %9s %10s %10s %11s %11s %12s %12s %12s\n", "elapsed", "accepted", "p50", "p99", "CPU %", "anon MiB", "child MiB", "file MiB", "heap MiB", "goroutines", "search lag", "archive lag", "intake p99", "router p99", "server p99")
+			fmt.Fprintf(progress, "%8s %10s %9s %9s %6s %9s %9s %9s %10s %10s %11s %11s %12s %12s %12s %9s\n", "elapsed", "accepted", "p50", "p99", "CPU %", "anon MiB", "child MiB", "file MiB", "heap MiB", "goroutines", "search lag", "archive lag", "intake p99", "router p99", "server p99", "resolved")
 			for {
 				select {
 				case <-pollCtx.Done():
@@ -734,10 +831,10 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 					st = stagesBetween(lastM, m)
 				}
 				lastM = m
-				fmt.Fprintf(progress, "%8s %10d %9s %9s %6.0f %9.0f %9.0f %9.0f %10.0f %10.0f %11.0f %11.0f %12s %12s %12s\n", elapsed, acked.Load(),
+				fmt.Fprintf(progress, "%8s %10d %9s %9s %6.0f %9.0f %9.0f %9.0f %10.0f %10.0f %11.0f %11.0f %12s %12s %12s %9d\n", elapsed, acked.Load(),
 					ms(pct(win, 0.5)), ms(pct(win, 0.99)), cpuPct, anon, child, file, m["go_memstats_heap_inuse_bytes"]/(1<<20),
 					m["go_goroutines"], m["vigie_search_lag_events"], m["vigie_archive_lag_events"],
-					stageP99(st, "vigie_intake_commit_seconds"), stageP99(st, "vigie_router_batch_seconds"), stageP99(st, "vigie_pipeline_latency_seconds"))
+					stageP99(st, "vigie_intake_commit_seconds"), stageP99(st, "vigie_router_batch_seconds"), stageP99(st, "vigie_pipeline_latency_seconds"), res.resolved.Load())
 			}
 		}()
 	}
@@ -1211,6 +1308,11 @@ func printBench(w io.Writer, cfg benchConfig, results []*benchResult) {
 	row("websocket/frame errors", func(r *benchResult) string {
 		return fmt.Sprintf("%d / %d", r.wsErrors.Load(), r.frameErrs.Load())
 	})
+	if cfg.ResolveAfter > 0 {
+		row("tickets resolved by the agents / already resolved / failed calls", func(r *benchResult) string {
+			return fmt.Sprintf("%d / %d / %d", r.resolved.Load(), r.resolveConflicts.Load(), r.resolveErrors.Load())
+		})
+	}
 	row("search lag max (events)", func(r *benchResult) string { return fmt.Sprintf("%.0f", r.MaxSearchLag) })
 	row("archive lag max (events)", func(r *benchResult) string { return fmt.Sprintf("%.0f", r.MaxArchiveLag) })
 	row("search caught up after agents", func(r *benchResult) string { return caught(r.SearchCaughtUp, r.SearchCatchUp) })
