@@ -293,12 +293,16 @@ func TestAutomaticAcknowledgementIsNotAFirstResponse(t *testing.T) {
 }
 
 // TestRoutedBatchesLeaveTheWriterFull: the router's batches commit without
-// an fsync of their own, and the writer connection is back to fsyncing every
-// commit for what people do.
+// an fsync of their own, the writer connection is back to its own
+// durability after them, and what people do is fsynced before they are
+// answered.
 func TestRoutedBatchesLeaveTheWriterFull(t *testing.T) {
 	d := openTestDesk(t, HubConfig{})
 	f := &feeder{t: t, d: d}
 	f.apply(f.mention("1", "ana", "train late", "", 1))
+	if n := d.db.WALSyncs(); n != 0 {
+		t.Fatalf("%d fsyncs of the WAL after a routed batch, want 0", n)
+	}
 	var level int
 	if err := d.db.W.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(&level); err != nil {
 		t.Fatal(err)
@@ -312,6 +316,9 @@ func TestRoutedBatchesLeaveTheWriterFull(t *testing.T) {
 	}
 	if _, err := d.Resolve(context.Background(), ts[0].ID, "alice"); err != nil {
 		t.Fatal(err)
+	}
+	if n := d.db.WALSyncs(); n != 1 {
+		t.Fatalf("%d fsyncs of the WAL after an agent's action, want 1", n)
 	}
 }
 

@@ -272,17 +272,39 @@ func (d *Desk) tx(ctx context.Context, fn func(tx *sqlite.Tx, ev *eventBuf) erro
 }
 
 // txSync is tx with the commit's durability chosen. What people do on the
-// desk is committed with SyncFull: fsynced before anyone is told. What the
-// router derives from the intake log may be committed with SyncNormal: it
-// survives a crash of the process, and after a power loss the router
-// derives it again from the intake log, which is fsynced, from a cursor
-// committed in the same transaction. The next SyncFull commit fsyncs the
-// WAL with everything before it, so the file never holds a person's action
+// desk is committed with SyncFull: on disk before the person is answered.
+// What the router derives from the intake log may be committed with
+// SyncNormal: it survives a crash of the process, and after a power loss
+// the router derives it again from the intake log, which is fsynced, from a
+// cursor committed in the same transaction. A SyncFull fsync covers the WAL
+// with everything before it, so the file never holds a person's action
 // without the routing it followed.
+//
+// A SyncFull transaction commits without an fsync, lets the next
+// transaction in, then waits for an fsync of the WAL shared with the other
+// actions of the moment (sqlite.DB.SyncWAL): the router's batches no
+// longer wait for the disk behind each agent's action, and a hundred
+// agents acting at once cost an fsync or two. Its events are broadcast at
+// the commit, like the router's, before that fsync; the caller is
+// answered after it.
 func (d *Desk) txSync(ctx context.Context, durability sqlite.Sync, fn func(tx *sqlite.Tx, ev *eventBuf) error) ([]Event, error) {
+	evs, err := d.commit(ctx, fn)
+	if err != nil || durability != sqlite.SyncFull {
+		return evs, err
+	}
+	if err := d.db.SyncWAL(); err != nil {
+		return nil, fmt.Errorf("committed, but not known to be on disk: %w", err)
+	}
+	return evs, nil
+}
+
+// commit runs fn in a write transaction under the desk's lock, commits it
+// without an fsync (txSync makes the fsync when needed), and publishes its
+// events.
+func (d *Desk) commit(ctx context.Context, fn func(tx *sqlite.Tx, ev *eventBuf) error) ([]Event, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	tx, err := d.db.BeginWith(ctx, durability)
+	tx, err := d.db.BeginWith(ctx, sqlite.SyncNormal)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}

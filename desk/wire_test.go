@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -686,5 +688,69 @@ func TestActionsSaveTheirSLA(t *testing.T) {
 	// 2: resolved; 3: reopened; 4: escalated, waiting.
 	if want := []string{"3", "4"}; !slices.Equal(timed, want) {
 		t.Fatalf("tickets with a timer after following: %v, want %v", timed, want)
+	}
+}
+
+// BenchmarkAgentActions: 64 agents act at once (a note each, on tickets of
+// their own) while the router applies a batch of posts every 10 ms. It
+// reports the actions a second and the router's batch p99: what the
+// agents' fsyncs cost the posts on their way.
+func BenchmarkAgentActions(b *testing.B) {
+	d := openTestDesk(b, HubConfig{})
+	f := &feeder{t: b, d: d}
+	const agents = 64
+	var batch []router.Routed
+	for i := range agents {
+		batch = append(batch, f.mention("t"+strconv.Itoa(i), "a"+strconv.Itoa(i), "lost parcel", "", 1))
+	}
+	f.apply(batch...)
+	ids := make([]int64, 0, agents)
+	for _, tk := range tickets(b, d) {
+		ids = append(ids, tk.ID)
+	}
+	ctx := context.Background()
+	stop := make(chan struct{})
+	routed := make(chan []time.Duration)
+	go func() { // the router: 6 posts every 10 ms, as at 600/s
+		var took []time.Duration
+		tk := time.NewTicker(10 * time.Millisecond)
+		defer tk.Stop()
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				routed <- took
+				return
+			case <-tk.C:
+			}
+			var rs []router.Routed
+			for j := range 6 {
+				rs = append(rs, f.mention("p"+strconv.Itoa(n)+"-"+strconv.Itoa(j), "p"+strconv.Itoa(n*6+j), "lost parcel", "", 1))
+			}
+			start := time.Now()
+			if err := d.Apply(ctx, rs); err != nil {
+				b.Error(err)
+			}
+			took = append(took, time.Since(start))
+		}
+	}()
+	var next atomic.Int64
+	b.SetParallelism(agents / runtime.GOMAXPROCS(0))
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		id := ids[int(next.Add(1)-1)%len(ids)]
+		for pb.Next() {
+			if _, _, err := d.AddNote(ctx, id, "ann", "called the customer back"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	elapsed := time.Since(start)
+	close(stop)
+	took := <-routed
+	slices.Sort(took)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "actions/s")
+	if len(took) > 0 {
+		b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "router-p99-ms")
 	}
 }

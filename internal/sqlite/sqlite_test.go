@@ -3,8 +3,10 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -213,5 +215,92 @@ func TestRestartStartsTheWALOver(t *testing.T) {
 	}
 	if err := db.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM blobs").Scan(&n); err != nil || n != 11 {
 		t.Fatalf("read back %d rows (%v), want 11", n, err)
+	}
+}
+
+// TestSyncWALGroupsCallers: callers arriving while an fsync runs share the
+// next one, which begins after they called; none is answered by an fsync
+// that began before it was called, and a failed fsync fails its own round.
+func TestSyncWALGroupsCallers(t *testing.T) {
+	t.Parallel()
+	var w walSync
+	started := make(chan struct{}, 10)
+	release := make(chan error)
+	w.fsync = func() error {
+		started <- struct{}{}
+		return <-release
+	}
+	answered := make(chan string, 3)
+	call := func(name string) {
+		if err := w.sync(); err != nil {
+			answered <- name + ": " + err.Error()
+			return
+		}
+		answered <- name
+	}
+	go call("a")
+	<-started
+	go call("b")
+	go call("c")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		w.mu.Lock()
+		joined := w.next != nil && w.next.callers == 2
+		w.mu.Unlock()
+		if joined {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("b and c never joined the next round")
+		}
+	}
+	release <- nil
+	if got := <-answered; got != "a" {
+		t.Fatalf("first answered: %s, want a", got)
+	}
+	<-started // the second round, for b and c
+	select {
+	case got := <-answered:
+		t.Fatalf("%s answered by the fsync that began before it called", got)
+	case <-time.After(20 * time.Millisecond):
+	}
+	release <- errors.New("disk gone")
+	got := []string{<-answered, <-answered}
+	slices.Sort(got)
+	if want := []string{"b: disk gone", "c: disk gone"}; !slices.Equal(got, want) {
+		t.Fatalf("answers %q, want %q", got, want)
+	}
+	if w.syncs != 2 {
+		t.Fatalf("%d fsyncs for 3 callers, want 2", w.syncs)
+	}
+	// The next caller gets a round of its own, and its own outcome.
+	go call("d")
+	<-started
+	release <- nil
+	if got := <-answered; got != "d" {
+		t.Fatalf("after a failed round: %s, want d", got)
+	}
+}
+
+// TestSyncWALSyncsTheFile: on a real database, SyncWAL fsyncs the WAL
+// after a commit made without one.
+func TestSyncWALSyncsTheFile(t *testing.T) {
+	t.Parallel()
+	db, _ := openBlobs(t)
+	ctx := context.Background()
+	tx, err := db.BeginWith(ctx, SyncNormal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(x'00')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SyncWAL(); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.WALSyncs(); n != 1 {
+		t.Fatalf("%d fsyncs, want 1", n)
 	}
 }
