@@ -2,6 +2,7 @@ package desk
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -42,4 +43,68 @@ func BenchmarkDecodeMentionData(b *testing.B) {
 			}
 		})
 	}
+}
+
+// sampleTicketEvent is a typical ticket.updated payload: a ticket with its
+// routing trace and an inbound message.
+func sampleTicketEvent(change Change, actor string, status Status) []byte {
+	now := time.Now().UTC()
+	td := TicketData{
+		Ticket: Ticket{ID: 77, Queue: "refunds", Status: status, Priority: router.PriorityHigh, Sentiment: -0.62, Intent: "complaint", Lang: "fr", Source: "mastodon",
+			Author:       listener.Author{ID: "lea", Handle: "@lea@mastodon.social", Name: "Léa Martin", Followers: 1234},
+			Conversation: "abc", CreatedAt: now, UpdatedAt: now, Assignee: "ann", Tags: []string{"refund", "fr"}, MessageCount: 2,
+			Routing: Routing{Rule: "refunds-fr", Trace: []router.Step{{Rule: "spam", Why: "no match"}, {Rule: "refunds-fr", Matched: true, Why: "text matches remboursement; sentiment -0.62 < -0.3"}}}},
+		Change: change, Actor: actor,
+		Message: &Message{TicketID: 77, Direction: Inbound, Source: "mastodon", NativeID: "1234567890", Version: 1, Text: "Toujours aucune réponse pour mon remboursement, ça fait trois semaines que j'attends #velora @velora", CreatedAt: now},
+	}
+	data, _ := json.Marshal(td)
+	return data
+}
+
+// TestSLAFactsMatchTheWholeEvent: the SLA's lean reading of a ticket event
+// gives the changes the whole decoded event gives.
+func TestSLAFactsMatchTheWholeEvent(t *testing.T) {
+	at := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		change Change
+		actor  string
+		status Status
+	}{{ChangeCreated, "", StatusOpen}, {ChangeReplied, "ann", StatusPending}, {ChangeReplied, "", StatusOpen}, {ChangeReplied, "ann", StatusResolved},
+		{ChangeResolved, "ann", StatusResolved}, {ChangeReopened, "", StatusOpen}, {ChangePriority, SystemActor, StatusOpen}, {ChangeMessage, "", StatusAssigned}} {
+		ev := Event{Seq: 1, Type: EventTicketUpdated, At: at, Data: sampleTicketEvent(c.change, c.actor, c.status)}
+		lean, err := changesFromDesk([]Event{ev})
+		if err != nil {
+			t.Fatal(err)
+		}
+		td, err := decodeTicketData(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole := slaChangesOf(at, factsOf(td), nil)
+		if !reflect.DeepEqual(lean, whole) || len(lean) == 0 || lean[0].Priority != router.PriorityHigh || lean[0].Queue != "refunds" {
+			t.Errorf("%s by %q (%s): lean %+v, whole %+v", c.change, c.actor, c.status, lean, whole)
+		}
+	}
+}
+
+// BenchmarkReplaySLA compares reading a ticket event for its SLA whole
+// (decodeTicketData) and lean (slaFacts), in one run.
+func BenchmarkReplaySLA(b *testing.B) {
+	ev := Event{Seq: 1, Type: EventTicketUpdated, At: time.Now(), Data: sampleTicketEvent(ChangeMessage, "", StatusOpen)}
+	b.Run("whole", func(b *testing.B) {
+		for b.Loop() {
+			td, err := decodeTicketData(ev)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = slaChangesOf(ev.At, factsOf(td), nil)
+		}
+	})
+	b.Run("lean", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := changesFromDesk([]Event{ev}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -374,7 +374,7 @@ func (d *Desk) follow(ctx context.Context, eng *assign.Engine, timers *slaTimers
 				continue
 			}
 			td := decoded[id]
-			st := sla.Evaluate(d.policies, slaChangesOf(ev, td, nil), now)
+			st := sla.Evaluate(d.policies, slaChangesOf(ev.At, factsOf(td), nil), now)
 			state, fr, res := slaOf(st)
 			if state != td.Ticket.SLAStatus || !sameTime(fr, td.Ticket.FirstResponseDue) || !sameTime(res, td.Ticket.ResolutionDue) {
 				rest = append(rest, id) // the clock moved on since: save and push it
