@@ -182,3 +182,35 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("after bad input: %d", code)
 	}
 }
+
+// TestBulkResolveBadInput: a bulk resolve with a bad list is refused whole,
+// with an error that says what is wrong, and resolves nothing.
+func TestBulkResolveBadInput(t *testing.T) {
+	a := startApp(t, t.TempDir())
+	a.ingest(mention("bulk1", "ana", "my train is late", nil))
+	tk := waitTicketFor(t, a, "bulk1")
+	many := make([]string, 501)
+	for i := range many {
+		many[i] = fmt.Sprint(i + 1)
+	}
+	for _, c := range []struct{ body, want string }{
+		{``, "ids: empty"},
+		{`{"ids":[]}`, "ids: empty"},
+		{fmt.Sprintf(`{"ids":[%d,%d]}`, tk.ID, tk.ID), "given twice"},
+		{fmt.Sprintf(`{"ids":[%d,0]}`, tk.ID), "not a positive integer"},
+		{`{"ids":"all"}`, "ids"},
+		{fmt.Sprintf(`{"idz":[%d]}`, tk.ID), "unknown field"},
+		{`{"ids":[` + strings.Join(many, ",") + `]}`, "at most 500"},
+	} {
+		code, body := a.call("POST", "/api/v1/tickets/resolve", testToken, c.body)
+		if code != http.StatusBadRequest || !strings.Contains(string(body), c.want) {
+			t.Errorf("body %.60q: %d %s, want 400 saying %q", c.body, code, body, c.want)
+		}
+	}
+	var got struct {
+		Status string `json:"status"`
+	}
+	if code := a.do("GET", fmt.Sprintf("/api/v1/tickets/%d", tk.ID), "", nil, &got); code != http.StatusOK || got.Status == "resolved" {
+		t.Fatalf("after refused bulk resolves: HTTP %d, status %s", code, got.Status)
+	}
+}

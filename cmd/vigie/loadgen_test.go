@@ -46,6 +46,7 @@ func TestParseBench(t *testing.T) {
 		{name: "clickhouse with url", args: []string{"--url", "http://x", "--token", "t", "--clickhouse", "clickhouse://x/db"}, wantErr: "in-process"},
 		{name: "memory profile of a running Vigie", args: []string{"--url", "http://x", "--token", "t", "--memprofile", "m.pprof"}, wantErr: "in-process"},
 		{name: "negative sample period", args: []string{"--sample", "-1s"}, wantErr: "--sample"},
+		{name: "negative resolve delay", args: []string{"--resolve-after", "-1s"}, wantErr: "--resolve-after"},
 		{name: "stray argument", args: []string{"now"}, wantErr: "usage"},
 		{name: "half and a rate", args: []string{"--half", "--rate", "100"}, wantErr: "--half or --rate"},
 		{name: "half of a running Vigie", args: []string{"--half", "--url", "http://x", "--token", "t"}, wantErr: "in-process"},
@@ -139,7 +140,7 @@ func TestBenchInProcess(t *testing.T) {
 	var out bytes.Buffer
 	profiles := t.TempDir()
 	err := runBench(context.Background(), []string{"--mentions", "300", "--agents", "2", "--rate", "1000", "--sample", "100ms", "--data", t.TempDir(),
-		"--cpuprofile", filepath.Join(profiles, "cpu"), "--memprofile", filepath.Join(profiles, "heap")}, &out, io.Discard)
+		"--cpuprofile", filepath.Join(profiles, "cpu"), "--memprofile", filepath.Join(profiles, "heap"), "--resolve-after", "50ms"}, &out, io.Discard)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
@@ -166,9 +167,14 @@ func TestBenchInProcess(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\s+[0-9.]+m?s\s+\d+\s`).MatchString(s) {
 		t.Error("no sample line")
 	}
-	// The server's own p99 of the period ends a sample line.
-	if !regexp.MustCompile(`(?m)^\s+[0-9.]+m?s\s+\d+\s.*\s[0-9.]+ ms$`).MatchString(s) {
-		t.Error("no sample line with the server's p99 of its period")
+	// The server's own p99 of the period, then the tickets resolved so
+	// far, end a sample line.
+	if !regexp.MustCompile(`(?m)^\s+[0-9.]+m?s\s+\d+\s.*\s[0-9.]+ ms\s+\d+$`).MatchString(s) {
+		t.Error("no sample line with the server's p99 of its period and the tickets resolved")
+	}
+	// The agents resolved tickets (--resolve-after), every call answered.
+	if m := regexp.MustCompile(`(?m)^\s*tickets resolved by the agents / already resolved / failed calls\s+(\d+) / \d+ / (\d+)`).FindStringSubmatch(s); m == nil || m[1] == "0" || m[2] != "0" {
+		t.Errorf("tickets resolved by the agents: %q", m)
 	}
 	if !strings.Contains(s, "end to end / raw Bleve") {
 		t.Error("no ratio against raw Bleve")
