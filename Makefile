@@ -49,10 +49,11 @@ bench: build
 	  $(GO) test -run "^$$" -bench . -benchtime 3x ./archive/ && \
 	  $(GO) test -run "^$$" -bench . ./intake/ ./router/ ./offer/'; s=$$?; $(CH) stop; exit $$s
 
-## soak: 30 minutes at half the sustained rate; memory, goroutines, lags and
-## latency printed every minute (not in CI).
+## soak: 30 minutes at half the sustained rate, the agents resolving every
+## ticket 5 minutes after it appears; memory, goroutines, lags and latency
+## printed every minute (not in CI).
 soak: build
-	./$(BIN) bench --duration 30m --half --sample 1m --limits=false
+	./$(BIN) bench --duration 30m --half --resolve-after 5m --sample 1m --limits=false
 
 ## eval: language, sentiment and intent quality on ../shared/data, beside VADER.
 eval:

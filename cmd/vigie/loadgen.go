@@ -276,6 +276,11 @@ func calibrate(ctx context.Context, cfg benchConfig, data string, logger *slog.L
 	c := cfg
 	c.Half, c.Rate, c.Mentions, c.Duration = false, 0, 0, cfg.Calibrate
 	c.Limits, c.Sample, c.MemProfile = false, 0, ""
+	if c.ResolveAfter > 0 {
+		// A desk whose agents answer does more a mention: measure that
+		// desk, resolving within the calibration's first quarter.
+		c.ResolveAfter = min(c.ResolveAfter, c.Calibrate/4)
+	}
 	c.setPacing()
 	fmt.Fprintf(stdout, "--half: measuring the sustained rate, %s as fast as possible\n", c.Duration)
 	res, err := benchInProcess(ctx, c, "calibrate", data, logger, io.Discard)
