@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -231,4 +233,124 @@ func TestTxEndClosesItsRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	tx.Rollback()
+}
+
+// TestTxPreparesEachQueryOnce: a transaction keeps a statement for each
+// query it runs, runs text with several statements as it is (all of them),
+// reports SQLite's error for a query it cannot prepare, and closes its
+// statements when it ends.
+func TestTxPreparesEachQueryOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := openBlobs(t)
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(?)", []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM blobs WHERE b <= ?", []byte{byte(i)}).Scan(&n); err != nil || n != i+1 {
+			t.Fatalf("round %d: %d rows (%v), want %d", i, n, err, i+1)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT b FROM blobs WHERE b >= ? ORDER BY b", []byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, b)
+	}
+	rows.Close()
+	if len(got) != 2 || got[0][0] != 1 || got[1][0] != 2 {
+		t.Fatalf("rows %v, want [1] [2]", got)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(x'10'); INSERT INTO blobs(b) VALUES(x'11')"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO nowhere(b) VALUES(1)"); err == nil || !strings.Contains(err.Error(), "no such table") {
+		t.Fatalf("a query on a missing table: %v, want SQLite's error", err)
+	}
+	if n := len(tx.prepared); n != 3 {
+		t.Fatalf("%d statements kept, want 3 (the insert, the count, the select)", n)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if tx.prepared != nil {
+		t.Fatal("statements kept after the commit")
+	}
+	if n := count(t, db); n != 5 {
+		t.Fatalf("%d rows, want 5 (3, then both of the two-statement text)", n)
+	}
+}
+
+// BenchmarkTxLookups runs a transaction of 100 lookups and 100 updates by
+// primary key of a row of 20 columns (a ticket has 21), as a router batch
+// or a bulk resolve does, with each query prepared again (the connection's
+// own path) and with the transaction's statements, in one run.
+func BenchmarkTxLookups(b *testing.B) {
+	ctx := context.Background()
+	var cols, sets []string
+	for i := range 19 {
+		cols = append(cols, fmt.Sprintf("c%d", i))
+		sets = append(sets, fmt.Sprintf("c%d=?", i))
+	}
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "t.db"), SyncNormal, []string{"CREATE TABLE t(id INTEGER PRIMARY KEY, " + strings.Join(cols, " TEXT NOT NULL DEFAULT '', ") + " TEXT NOT NULL DEFAULT '')"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for i := range 100 {
+		if _, err := db.W.ExecContext(ctx, "INSERT INTO t(id) VALUES(?)", i); err != nil {
+			b.Fatal(err)
+		}
+	}
+	lookup := "SELECT id, " + strings.Join(cols, ", ") + " FROM t WHERE id=?"
+	update := "UPDATE t SET " + strings.Join(sets, ", ") + " WHERE id=?"
+	for _, c := range []struct {
+		name    string
+		execute func(tx *Tx, q string, args ...any) error
+		query   func(tx *Tx, q string, args ...any) *sql.Row
+	}{
+		{"each query prepared again",
+			func(tx *Tx, q string, args ...any) error { _, err := tx.conn.ExecContext(ctx, q, args...); return err },
+			func(tx *Tx, q string, args ...any) *sql.Row { return tx.conn.QueryRowContext(ctx, q, args...) }},
+		{"statements of the transaction",
+			func(tx *Tx, q string, args ...any) error { _, err := tx.ExecContext(ctx, q, args...); return err },
+			func(tx *Tx, q string, args ...any) *sql.Row { return tx.QueryRowContext(ctx, q, args...) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			vals := make([]any, 20)
+			ptrs := make([]any, 20)
+			for i := range ptrs {
+				ptrs[i] = &vals[i]
+			}
+			for b.Loop() {
+				tx, err := db.Begin(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i := range 100 {
+					if err := c.query(tx, lookup, i).Scan(ptrs...); err != nil {
+						b.Fatal(err)
+					}
+					args := append(append([]any{}, vals[1:]...), i)
+					if err := c.execute(tx, update, args...); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := tx.Commit(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
