@@ -352,15 +352,8 @@ func (d *Desk) update(ctx context.Context, id int64, actor string, change Change
 			return err
 		}
 		t.UpdatedAt = now
-		td := TicketData{Ticket: t, Change: change, Actor: actor, Message: msg}
-		if err := d.slaWith(ctx, tx, &td, now); err != nil {
-			return err
-		}
-		if err := saveTicket(ctx, tx, &td.Ticket); err != nil {
-			return err
-		}
-		out = td.Ticket
-		return ev.add(EventTicketUpdated, TopicTickets, t.Queue, t.ID, "", "", now, time.Time{}, td)
+		out, err = d.saveChange(ctx, tx, ev, TicketData{Ticket: t, Change: change, Actor: actor, Message: msg}, now)
+		return err
 	})
 	if err != nil {
 		return Ticket{}, nil, err
@@ -497,6 +490,20 @@ func (d *Desk) Resolve(ctx context.Context, id int64, actor string) (Ticket, err
 	return t, err
 }
 
+// saveChange saves a change made to td's ticket in tx, with its effect on
+// the SLA (slaWith), and emits its ticket.updated. It returns the ticket as
+// saved.
+func (d *Desk) saveChange(ctx context.Context, tx *sqlite.Tx, ev *eventBuf, td TicketData, now time.Time) (Ticket, error) {
+	if err := d.slaWith(ctx, tx, &td, now); err != nil {
+		return Ticket{}, err
+	}
+	if err := saveTicket(ctx, tx, &td.Ticket); err != nil {
+		return Ticket{}, err
+	}
+	t := td.Ticket
+	return t, ev.add(EventTicketUpdated, TopicTickets, t.Queue, t.ID, "", "", now, time.Time{}, td)
+}
+
 // MaxBulk is the most tickets one bulk action takes.
 const MaxBulk = 500
 
@@ -550,14 +557,7 @@ func (d *Desk) ResolveMany(ctx context.Context, ids []int64, actor string) (Bulk
 				continue
 			}
 			t.Status, t.ResolvedAt, t.UpdatedAt = StatusResolved, &now, now
-			td := TicketData{Ticket: t, Change: ChangeResolved, Actor: actor}
-			if err := d.slaWith(ctx, tx, &td, now); err != nil {
-				return err
-			}
-			if err := saveTicket(ctx, tx, &td.Ticket); err != nil {
-				return err
-			}
-			if err := ev.add(EventTicketUpdated, TopicTickets, t.Queue, t.ID, "", "", now, time.Time{}, td); err != nil {
+			if _, err := d.saveChange(ctx, tx, ev, TicketData{Ticket: t, Change: ChangeResolved, Actor: actor}, now); err != nil {
 				return err
 			}
 			out.Done = append(out.Done, id)

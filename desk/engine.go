@@ -573,15 +573,8 @@ func (d *Desk) escalate(ctx context.Context, a assign.Escalate) error {
 		now := d.now()
 		if a.NewPriority != t.Priority && a.NewPriority.Rank() > t.Priority.Rank() {
 			t.Priority, t.UpdatedAt = a.NewPriority, now
-			td := TicketData{Ticket: t, Change: ChangePriority, Actor: SystemActor}
-			if err := d.slaWith(ctx, tx, &td, now); err != nil { // the new priority's targets
-				return err
-			}
-			if err := saveTicket(ctx, tx, &td.Ticket); err != nil {
-				return err
-			}
-			t = td.Ticket
-			if err := ev.add(EventTicketUpdated, TopicTickets, t.Queue, t.ID, "", "", now, time.Time{}, td); err != nil {
+			// Saved with the new priority's SLA targets.
+			if t, err = d.saveChange(ctx, tx, ev, TicketData{Ticket: t, Change: ChangePriority, Actor: SystemActor}, now); err != nil {
 				return err
 			}
 		}
