@@ -22,6 +22,10 @@ const compactMarker = "\x00compact"
 // bound.
 const compactWait = 2 * time.Minute
 
+// compactNudge is how often a compaction waiting for the merged segments'
+// files to go makes the persister look again.
+const compactNudge = 500 * time.Millisecond
+
 // Compact merges the index into a single segment and waits until the older
 // segment files are gone. A deleted document stays in its segment's file
 // until that segment is merged away: after an erasure, Compact makes sure
@@ -46,11 +50,6 @@ func (ix *Index) Compact(ctx context.Context) error {
 		// merged, so there is nothing to wait for either.
 		return nil
 	}
-	merges := func() uint64 {
-		v, _ := sc.StatsMap()["TotFileMergeIntroductionsDone"].(uint64)
-		return v
-	}
-	before := merges()
 	// Bleve never merges a lone segment, deleted documents and all: a
 	// marker document, in a segment of its own, makes two to merge. It is
 	// deleted once the merge is done.
@@ -67,16 +66,18 @@ func (ix *Index) Compact(ctx context.Context) error {
 			ix.bleve.Delete(compactMarker)
 		}
 	}()
-	store := filepath.Join(ix.cfg.Path, "store")
-	// Either the marker's segment is on disk beside the others, or Bleve's
-	// own merger has already merged them (which drops deleted documents too).
-	if err := waitSegments(ctx, store, func(n int) bool { return n >= 2 || merges() > before }); err != nil {
-		return err
+	epoch := func(name string) uint64 {
+		v, _ := sc.StatsMap()[name].(uint64)
+		return v
 	}
-	// Merge what is on disk only once the deletions are on disk too.
-	for deadline := time.Now().Add(compactWait); ix.persisted.Load() < ix.written.Load(); {
+	// Merge what is on disk once the marker and the deletions are: once
+	// the persister has written a snapshot from after the marker (the
+	// marker's segment in a file of its own, or merged with the others
+	// still in memory, which drops their deleted documents too).
+	marked := epoch("CurRootEpoch")
+	for deadline := time.Now().Add(compactWait); epoch("LastPersistedEpoch") < marked || ix.persisted.Load() < ix.written.Load(); {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("search: compact: written batches not on disk after %v", compactWait)
+			return fmt.Errorf("search: compact: the index not on disk after %v", compactWait)
 		}
 		select {
 		case <-ctx.Done():
@@ -84,6 +85,7 @@ func (ix *Index) Compact(ctx context.Context) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+	store := filepath.Join(ix.cfg.Path, "store")
 	old, err := segmentFiles(store)
 	if err != nil {
 		return err
@@ -92,12 +94,25 @@ func (ix *Index) Compact(ctx context.Context) error {
 	if err := sc.ForceMerge(ctx, &opts); err != nil {
 		return fmt.Errorf("search: compact: %w", err)
 	}
-	// The merger removes the merged segments' files once no snapshot
-	// refers to them, shortly after the merge is persisted: done when one
-	// file is left, or when none of the files from before the merge is
-	// (the feeder may have written newer segments meanwhile, with only
-	// newer events in them).
-	return waitSegmentFiles(ctx, store, func(files map[string]bool) bool {
+	// The persister removes the merged segments' files when it next falls
+	// idle, and only those of snapshots nobody holds any more. A search that
+	// still reads the index from before the merge keeps them past that
+	// round, and a quiet index may have no other: each nudge deletes the
+	// marker (again), which makes a round. Done when one file is left, or
+	// when none of the files from before the merge is (the feeder may have
+	// written newer segments meanwhile, with only newer events in them).
+	nudge := func() error {
+		ix.mu.RLock()
+		defer ix.mu.RUnlock()
+		if ix.closed {
+			return errors.New("search: index closed")
+		}
+		if err := ix.bleve.Delete(compactMarker); err != nil {
+			return fmt.Errorf("search: compact: %w", err)
+		}
+		return nil
+	}
+	return waitSegmentFiles(ctx, store, nudge, func(files map[string]bool) bool {
 		if len(files) <= 1 {
 			return true
 		}
@@ -125,15 +140,10 @@ func segmentFiles(store string) (map[string]bool, error) {
 	return files, nil
 }
 
-// waitSegments waits until the number of segment files in store satisfies
-// ok, for compactWait at most.
-func waitSegments(ctx context.Context, store string, ok func(int) bool) error {
-	return waitSegmentFiles(ctx, store, func(files map[string]bool) bool { return ok(len(files)) })
-}
-
 // waitSegmentFiles waits until the segment files in store satisfy ok, for
-// compactWait at most.
-func waitSegmentFiles(ctx context.Context, store string, ok func(map[string]bool) bool) error {
+// compactWait at most, calling nudge, when set, every compactNudge.
+func waitSegmentFiles(ctx context.Context, store string, nudge func() error, ok func(map[string]bool) bool) error {
+	next := time.Now().Add(compactNudge)
 	for deadline := time.Now().Add(compactWait); ; {
 		files, err := segmentFiles(store)
 		if err != nil {
@@ -145,6 +155,12 @@ func waitSegmentFiles(ctx context.Context, store string, ok func(map[string]bool
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("search: compact: still %d segment files after %v", zaps, compactWait)
+		}
+		if nudge != nil && time.Now().After(next) {
+			if err := nudge(); err != nil {
+				return err
+			}
+			next = time.Now().Add(compactNudge)
 		}
 		select {
 		case <-ctx.Done():
