@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -38,6 +39,7 @@ type DB struct {
 	ckptMu sync.Mutex
 	stop   context.CancelFunc
 	done   chan struct{}
+	rounds atomic.Uint64 // the checkpointer's rounds done, for the tests
 
 	wal walSync
 }
@@ -152,6 +154,7 @@ func (db *DB) checkpointer(ctx context.Context) {
 			db.restart(ctx)
 		}
 		db.ckptMu.Unlock()
+		db.rounds.Add(1)
 	}
 }
 

@@ -31,15 +31,22 @@ func TestCheckpointerKeepsTheWALSmall(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, path := openBlobs(t)
-	const rounds, size = 24, 512 << 10 // 12 MiB in all, 3,000 pages
+	// 12 MiB in all, 3,000 pages, in three bursts of 4 MiB with two of the
+	// checkpointer's rounds after each (the first may have begun before
+	// the burst's last write).
+	const bursts, blobs, size = 3, 8, 512 << 10
 	blob := bytes.Repeat([]byte{'v'}, size)
-	for range rounds {
-		if _, err := db.W.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(?)", blob); err != nil {
-			t.Fatal(err)
+	for range bursts {
+		for range blobs {
+			if _, err := db.W.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(?)", blob); err != nil {
+				t.Fatal(err)
+			}
 		}
-		// Room for the checkpointer to run a few times while we write.
-		time.Sleep(CheckpointEvery / 4)
+		for done := db.rounds.Load(); db.rounds.Load() < done+2; {
+			time.Sleep(CheckpointEvery / 10)
+		}
 	}
+	const rounds = bursts * blobs
 	st, err := os.Stat(path + "-wal")
 	if err != nil {
 		t.Fatal(err)
