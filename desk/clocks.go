@@ -196,7 +196,7 @@ func (d *Desk) refreshSLA(ctx context.Context, timers *slaTimers, ids []int64, n
 			}
 			state, fr, res := slaOf(st)
 			if state != t.SLAStatus || !sameTime(fr, t.FirstResponseDue) || !sameTime(res, t.ResolutionDue) {
-				changed = append(changed, slaUpdate{id, state, fr, res})
+				changed = append(changed, slaUpdate{id, state, fr, res, t.UpdatedAt})
 			}
 		}
 		if len(changed) == 0 {
@@ -219,11 +219,13 @@ func (d *Desk) refreshSLA(ctx context.Context, timers *slaTimers, ids []int64, n
 // of milliseconds. A chunk takes about as long as a router batch.
 const slaChunk = 128
 
-// slaUpdate is one ticket's new SLA status and due times.
+// slaUpdate is one ticket's new SLA status and due times, evaluated on
+// the ticket as it was at updated.
 type slaUpdate struct {
 	id      int64
 	state   sla.State
 	fr, res *time.Time
+	updated time.Time
 }
 
 // saveSLA saves SLA changes, with a ticket.updated (change "sla") each. They
@@ -237,6 +239,11 @@ func (d *Desk) saveSLA(ctx context.Context, changed []slaUpdate, now time.Time) 
 			t, err := d.ticket(ctx, tx, u.id)
 			if err != nil {
 				return err
+			}
+			if !t.UpdatedAt.Equal(u.updated) {
+				// Changed since: the change saved its own SLA (an agent's
+				// action), or its event brings the ticket back here.
+				continue
 			}
 			t.SLAStatus, t.FirstResponseDue, t.ResolutionDue = u.state, u.fr, u.res
 			if _, err := tx.ExecContext(ctx, "UPDATE tickets SET sla_status=?, first_response_due=?, resolution_due=? WHERE id=?",

@@ -691,6 +691,59 @@ func TestActionsSaveTheirSLA(t *testing.T) {
 	}
 }
 
+// TestSLALoopDoesNotUndoAnAction: the loop evaluates a ticket's SLA
+// outside its transaction. An agent who resolves the ticket meanwhile saves
+// the resolved SLA; the loop's change, evaluated on the open ticket, must
+// not overwrite it.
+func TestSLALoopDoesNotUndoAnAction(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "desk.db"), Now: clock.Now}, logger, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	f := &feeder{t: t, d: &testDesk{Desk: d}}
+	f.apply(f.mention("1", "ana", "my parcel is lost", "", 1))
+	open := tickets(t, f.d)[0]
+	clock.Add(2 * time.Hour) // past the first response's target: missed
+	st, err := d.ticketSLA(ctx, open.ID, clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, fr, res := slaOf(st)
+	if state == open.SLAStatus {
+		t.Fatalf("the clock moved on and the SLA is still %s: nothing for the loop to save", state)
+	}
+	evaluated := slaUpdate{open.ID, state, fr, res, open.UpdatedAt}
+
+	clock.Add(time.Second)
+	resolved, err := d.Resolve(ctx, open.ID, "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := d.LastSeq()
+	if err := d.saveSLA(ctx, []slaUpdate{evaluated}, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.LastSeq() - head; n != 0 {
+		t.Errorf("the loop saved %d events on a ticket resolved since its evaluation, want none", n)
+	}
+	if tk := getTicket(t, f.d, open.ID); tk.SLAStatus != resolved.SLAStatus || !sameTime(tk.ResolutionDue, resolved.ResolutionDue) {
+		t.Errorf("ticket's SLA %s (resolution due %v) after the loop's save, want the resolve's %s (%v)",
+			tk.SLAStatus, tk.ResolutionDue, resolved.SLAStatus, resolved.ResolutionDue)
+	}
+
+	// Evaluated on the ticket as it is, the same kind of change is saved.
+	if err := d.saveSLA(ctx, []slaUpdate{{open.ID, sla.StateMissed, fr, res, resolved.UpdatedAt}}, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if tk := getTicket(t, f.d, open.ID); tk.SLAStatus != sla.StateMissed || d.LastSeq() != head+1 {
+		t.Errorf("a current change: ticket's SLA %s and %d events, want missed and one", tk.SLAStatus, d.LastSeq()-head)
+	}
+}
+
 // BenchmarkAgentActions: 64 agents act at once (a note each, on tickets of
 // their own) while the router applies a batch of posts every 10 ms. It
 // reports the actions a second and the router's batch p99: what the
