@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -513,7 +514,7 @@ func TestResolveMany(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Bulk{Done: []int64{b, a}, Conflicts: []int64{c}, NotFound: []int64{999}}
+	want := Bulk{Done: []int64{b, a}, Conflicts: []int64{c}, NotFound: []int64{999}, Failed: []int64{}}
 	if !reflect.DeepEqual(out, want) {
 		t.Fatalf("ResolveMany: %+v, want %+v", out, want)
 	}
@@ -544,5 +545,83 @@ func TestResolveMany(t *testing.T) {
 	f.apply(f.mention("4", "ana", "hello?", "1", 1))
 	if got, _ := d.Ticket(ctx, a); got.Status != StatusOpen {
 		t.Fatalf("after a follow-up: %s, want open", got.Status)
+	}
+}
+
+// A bulk resolve commits resolveChunk tickets at a time and leaves the
+// desk's lock free between two chunks; an error after the first chunk
+// reports the tickets not reached as failed, and keeps those done.
+func TestResolveManyInChunks(t *testing.T) {
+	d := openTestDesk(t, HubConfig{})
+	f := &feeder{t: t, d: d}
+	const n = 2*resolveChunk + 5
+	var batch []router.Routed
+	for i := range n {
+		batch = append(batch, f.mention("c"+strconv.Itoa(i), "u"+strconv.Itoa(i), "lost parcel", "", 1))
+	}
+	f.apply(batch...)
+	var ids []int64
+	for _, tk := range tickets(t, d) {
+		ids = append(ids, tk.ID)
+	}
+	slices.Sort(ids)
+	if len(ids) != n {
+		t.Fatalf("%d tickets, want %d", len(ids), n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var between []int
+	d.betweenChunks = func() {
+		if !d.mu.TryLock() {
+			t.Error("the desk's lock is held between two chunks")
+		} else {
+			d.mu.Unlock()
+		}
+		resolved := 0
+		for _, id := range ids {
+			if tk, _ := d.Ticket(ctx, id); tk.Status == StatusResolved {
+				resolved++
+			}
+		}
+		between = append(between, resolved)
+	}
+	first := ids[:resolveChunk+3]
+	out, err := d.ResolveMany(ctx, first, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(out.Done, first) || len(out.Failed) != 0 || out.Error != "" {
+		t.Fatalf("ResolveMany: %+v", out)
+	}
+	if !slices.Equal(between, []int{resolveChunk}) {
+		t.Fatalf("resolved between the chunks: %v, want %v", between, []int{resolveChunk})
+	}
+
+	// The client goes away after the first chunk of the rest.
+	rest := ids[resolveChunk:]
+	between = nil
+	d.betweenChunks = func() { cancel() }
+	out, err = d.ResolveMany(ctx, rest, "alice")
+	if err != nil {
+		t.Fatalf("an error after the first chunk: %v, want it in the answer", err)
+	}
+	if !slices.Equal(out.Conflicts, rest[:3]) || !slices.Equal(out.Done, rest[3:resolveChunk]) ||
+		!slices.Equal(out.Failed, rest[resolveChunk:]) || !strings.Contains(out.Error, "context canceled") {
+		t.Fatalf("ResolveMany cut short: %+v", out)
+	}
+	for i, id := range ids {
+		tk, err := d.Ticket(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resolved := i < 2*resolveChunk; (tk.Status == StatusResolved) != resolved {
+			t.Errorf("ticket %d: %s, resolved %v expected", id, tk.Status, resolved)
+		}
+	}
+
+	// An error in the first chunk is the answer's, nothing done.
+	d.betweenChunks = nil
+	if _, err := d.ResolveMany(ctx, ids[2*resolveChunk:], "alice"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("with the first chunk failing: %v, want context.Canceled", err)
 	}
 }

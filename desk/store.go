@@ -188,6 +188,11 @@ type Desk struct {
 
 	activityMu   sync.Mutex
 	lastActivity map[string]time.Time
+
+	// For the tests and benchmarks: called between two chunks of a bulk
+	// action; a chunk's size other than resolveChunk.
+	betweenChunks func()
+	bulkChunk     int
 }
 
 // Open opens the desk's database in cfg.Path. Call Run to start the hub and

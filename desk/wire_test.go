@@ -807,3 +807,104 @@ func BenchmarkAgentActions(b *testing.B) {
 		b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "router-p99-ms")
 	}
 }
+
+// BenchmarkBulkResolve resolves 500 tickets in one call while the router
+// applies 6 posts every 10 ms, as at 600/s, with the bulk action in chunks
+// of resolveChunk and in one transaction: the router's batches wait for
+// the desk's lock meanwhile.
+func BenchmarkBulkResolve(b *testing.B) {
+	for _, bench := range []struct {
+		name  string
+		chunk int
+	}{{"router-alone", 0}, {"chunks", resolveChunk}, {"one-transaction", MaxBulk}} {
+		b.Run(bench.name, func(b *testing.B) {
+			d := openTestDesk(b, HubConfig{})
+			d.bulkChunk = bench.chunk
+			f := &feeder{t: b, d: d}
+			ctx := context.Background()
+			stop := make(chan struct{})
+			routed := make(chan []time.Duration)
+			var posts atomic.Int64
+			var resolving atomic.Bool // the router's batches count while a bulk call runs
+			go func() {               // the router
+				var took []time.Duration
+				tk := time.NewTicker(10 * time.Millisecond)
+				defer tk.Stop()
+				for {
+					select {
+					case <-stop:
+						routed <- took
+						return
+					case <-tk.C:
+					}
+					var rs []router.Routed
+					for range 6 {
+						n := strconv.FormatInt(posts.Add(1), 10)
+						rs = append(rs, f.mention("p"+n, "p"+n, "lost parcel", "", 1))
+					}
+					start, counts := time.Now(), resolving.Load()
+					if err := d.Apply(ctx, rs); err != nil {
+						b.Error(err)
+					}
+					if counts || resolving.Load() {
+						took = append(took, time.Since(start))
+					}
+				}
+			}()
+			var calls time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				var batch []router.Routed
+				for j := range MaxBulk {
+					n := strconv.Itoa(i) + "-" + strconv.Itoa(j)
+					batch = append(batch, f.mention("b"+n, "b"+n, "spam", "", 1))
+				}
+				head := d.LastSeq()
+				f.apply(batch...)
+				evs, err := d.ReadEvents(ctx, head, 10*MaxBulk)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var ids []int64
+				for _, ev := range evs {
+					if ev.Type == EventTicketCreated {
+						var td TicketData
+						if err := json.Unmarshal(ev.Data, &td); err != nil {
+							b.Fatal(err)
+						}
+						if strings.HasPrefix(td.Ticket.Conversation, "b") {
+							ids = append(ids, td.Ticket.ID)
+						}
+					}
+				}
+				if len(ids) != MaxBulk {
+					b.Fatalf("%d tickets to resolve, want %d", len(ids), MaxBulk)
+				}
+				b.StartTimer()
+				resolving.Store(true)
+				start := time.Now()
+				if bench.chunk == 0 { // the baseline: as long, without the call
+					time.Sleep(80 * time.Millisecond)
+					resolving.Store(false)
+					continue
+				}
+				out, err := d.ResolveMany(ctx, ids, "ann")
+				calls += time.Since(start)
+				resolving.Store(false)
+				if err != nil || len(out.Done) != MaxBulk {
+					b.Fatalf("ResolveMany: %d done, %v", len(out.Done), err)
+				}
+			}
+			close(stop)
+			took := <-routed
+			slices.Sort(took)
+			if bench.chunk > 0 {
+				b.ReportMetric(float64(calls.Milliseconds())/float64(b.N), "ms/call")
+			}
+			if len(took) > 0 {
+				b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "router-p99-ms")
+				b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "router-max-ms")
+			}
+		})
+	}
+}

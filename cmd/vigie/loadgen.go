@@ -468,6 +468,9 @@ func resolveTickets(ctx context.Context, client *http.Client, t benchTarget, ids
 	}
 	res.resolved.Add(int64(len(out.Done)))
 	res.resolveConflicts.Add(int64(len(out.Conflicts) + len(out.NotFound)))
+	if len(out.Failed) > 0 {
+		return fmt.Errorf("POST /api/v1/tickets/resolve: %d tickets not resolved: %s", len(out.Failed), out.Error)
+	}
 	return nil
 }
 
