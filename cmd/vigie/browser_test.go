@@ -122,6 +122,59 @@ func TestBrowserConsole(t *testing.T) {
 	}
 }
 
+// An agent ticks tickets in the list (and one with x from the open
+// ticket), resolves them in one action, and sees what it did; the
+// resolved tickets leave the open list, the others stay.
+func TestBrowserBulkResolve(t *testing.T) {
+	a := startApp(t, t.TempDir())
+	seedDesk(a)
+	a.waitTickets(6)
+	var page struct {
+		Tickets []desk.Ticket `json:"tickets"`
+	}
+	a.do("GET", "/api/v1/tickets?limit=500", "", nil, &page)
+	byAuthor := map[string]int64{}
+	for _, tk := range page.Tickets {
+		byAuthor[tk.Author.Name] = tk.ID
+	}
+	picks := []int64{byAuthor["Raj Patel"], byAuthor["Sam Lee"]}
+	viaKey, kept := byAuthor["Tom Baker"], byAuthor["Léa Martin"]
+	if picks[0] == 0 || picks[1] == 0 || viaKey == 0 || kept == 0 {
+		t.Fatalf("seeded tickets by author: %v", byAuthor)
+	}
+
+	b := newBrowser(t, a)
+	b.login("agent")
+	b.waitJS("the seeded tickets", `document.querySelectorAll('#ticket-list li').length >= 6`)
+	for _, id := range picks {
+		b.do(fmt.Sprintf("tick ticket %d", id), chromedp.Click(chromedp.CSS(fmt.Sprintf(`#ticket-list input[data-pick="%d"]`, id))))
+	}
+	b.waitJS("two selected", `document.querySelector('#picked-count')?.textContent.includes('2')`)
+	// Open a third and pick it with the keyboard.
+	b.do("open Tom's ticket", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#tk-%d a`, viaKey))))
+	b.waitJS("Tom's ticket open", fmt.Sprintf(`document.querySelector('#ticket')?.dataset.ticket === '%d'`, viaKey))
+	b.do("press x", chromedp.KeyEvent("x"))
+	b.waitJS("three selected", fmt.Sprintf(`document.querySelector('#picked-count')?.textContent.includes('3') && document.querySelector('#ticket-list input[data-pick="%d"]').checked`, viaKey))
+	b.screenshot("console-bulk.png")
+
+	b.do("resolve the selection", chromedp.Click(chromedp.CSS("#resolve-picked")))
+	b.waitJS("the outcome", `document.querySelector('#bulk-outcome')?.textContent.includes('3 tickets resolved')`)
+	for _, id := range append(picks, viaKey) {
+		b.waitJS(fmt.Sprintf("ticket %d gone from the open list", id), fmt.Sprintf(`document.querySelector('#tk-%d') === null`, id))
+	}
+	b.waitJS("the selection empty", `document.querySelector('#picked-count') === null`)
+	if !browserEval[bool](b, fmt.Sprintf(`document.querySelector('#tk-%d') !== null`, kept)) {
+		t.Error("a ticket nobody ticked left the open list")
+	}
+	for _, id := range append(picks, viaKey, kept) {
+		var tk desk.Ticket
+		a.do("GET", fmt.Sprintf("/api/v1/tickets/%d", id), "", nil, &tk)
+		if want := id != kept; (tk.Status == desk.StatusResolved) != want {
+			t.Errorf("ticket %d (%s): %s, resolved %v expected", id, tk.Author.Name, tk.Status, want)
+		}
+	}
+}
+
 func TestBrowserWatchAndSearch(t *testing.T) {
 	a := startApp(t, t.TempDir())
 	seedDesk(a)

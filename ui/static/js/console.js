@@ -1,12 +1,16 @@
 // The agents' console: queues, the live ticket list, and the open ticket.
 import { html, useState, useEffect, useRef, useCallback } from './html.js';
 import { t, tn, duration, ago } from './i18n.js';
-import { get, qs } from './api.js';
+import { get, post, qs } from './api.js';
 import { navigate } from './route.js';
 import { useNow, SlaBadge, PriorityBadge, StatusBadge, SentimentBadge, SourceTag, Empty, ErrorNote, authorLabel } from './common.js';
 import { TicketView } from './ticket.js';
 
 const PAGE = 50;
+
+// BULK is the most tickets one bulk call takes (desk.MaxBulk); a larger
+// selection goes in several calls.
+const BULK = 500;
 
 // The list's views, and how each maps onto GET /tickets filters.
 const VIEWS = ['open', 'mine', 'pending', 'resolved', 'all'];
@@ -66,10 +70,15 @@ export function Console({ route, session, perms, live }) {
   const [fresh, setFresh] = useState(new Set());
   const [alerts, setAlerts] = useState(localStorage.getItem(ALERT_KEY) === 'on');
   const [help, setHelp] = useState(false);
+  // picked: the tickets ticked for a bulk action; bulk: its outcome.
+  const [picked, setPicked] = useState(new Set());
+  const [bulk, setBulk] = useState(null);
+  const [bulkBusy, setBulkBusy] = useState(false);
+  const canBulk = perms.has('resolve');
   const selected = route.id ? Number(route.id) : 0;
   const now = useNow(1000);
   const state = useRef({});
-  state.current = { queue, view, sla, tickets, cursor, alerts, selected };
+  state.current = { queue, view, sla, tickets, cursor, alerts, selected, picked };
 
   const loadQueues = useCallback(async () => {
     try {
@@ -104,6 +113,55 @@ export function Console({ route, session, perms, live }) {
   }, [me]);
 
   useEffect(() => { load(false); }, [queue, view, sla]);
+
+  // A ticket that leaves the list or is resolved (here or by someone
+  // else) leaves the selection.
+  useEffect(() => {
+    setPicked((prev) => {
+      if (!prev.size) return prev;
+      const open = new Set(tickets.filter((x) => x.status !== 'resolved').map((x) => x.id));
+      const next = new Set([...prev].filter((id) => open.has(id)));
+      return next.size === prev.size ? prev : next;
+    });
+  }, [tickets]);
+  const togglePick = (id) => setPicked((prev) => {
+    const next = new Set(prev);
+    if (!next.delete(id)) next.add(id);
+    return next;
+  });
+  const resolvable = tickets.filter((x) => x.status !== 'resolved');
+  const allPicked = resolvable.length > 0 && resolvable.every((x) => picked.has(x.id));
+  const pickAll = () => setPicked(allPicked ? new Set() : new Set(resolvable.map((x) => x.id)));
+
+  // resolvePicked resolves the selection, BULK tickets a call. Tickets an
+  // error left as they were stay selected, to try again.
+  const resolvePicked = async () => {
+    const ids = [...state.current.picked];
+    if (!ids.length) return;
+    setBulkBusy(true);
+    const sum = { done: 0, conflicts: 0, missing: 0, failed: [], error: null };
+    for (let i = 0; i < ids.length; i += BULK) {
+      const part = ids.slice(i, i + BULK);
+      try {
+        const out = await post('/tickets/resolve', { ids: part });
+        sum.done += out.done.length;
+        sum.conflicts += out.conflicts.length;
+        sum.missing += out.not_found.length;
+        if (out.failed?.length) {
+          sum.failed.push(...out.failed, ...ids.slice(i + BULK));
+          sum.error = out.error;
+          break;
+        }
+      } catch (e) {
+        sum.failed.push(...ids.slice(i));
+        sum.error = e.message || String(e);
+        break;
+      }
+    }
+    setPicked(new Set(sum.failed));
+    setBulk(sum);
+    setBulkBusy(false);
+  };
   useEffect(() => {
     loadQueues();
     const id = setInterval(loadQueues, 30000);
@@ -166,6 +224,11 @@ export function Console({ route, session, perms, live }) {
       if (tag === 'input' || tag === 'textarea' || tag === 'select' || e.target.isContentEditable) return;
       if (e.key === 'j') { move(1); e.preventDefault(); }
       else if (e.key === 'k') { move(-1); e.preventDefault(); }
+      else if (e.key === 'x' && canBulk) {
+        const { tickets: list, selected: sel } = state.current;
+        const tk = list.find((x) => x.id === sel);
+        if (tk && tk.status !== 'resolved') { togglePick(tk.id); e.preventDefault(); }
+      }
       else if (e.key === '?') { setHelp(true); e.preventDefault(); }
       else if (e.key === 'Escape') setHelp(false);
     };
@@ -222,8 +285,17 @@ export function Console({ route, session, perms, live }) {
           ${SLA_CHIPS.map((c) => html`<button class=${'chip sla-' + c + (sla === c ? ' active' : '')} aria-pressed=${sla === c} data-sla-chip=${c} onClick=${() => setSla(sla === c ? '' : c)}>${t('sla.state.' + c)}</button>`)}
         </div>`}
         <${ErrorNote} error=${error} />
+        ${canBulk && resolvable.length > 0 && html`<div class="bulk-bar" id="bulk-bar" role="toolbar" aria-label=${t('console.bulkActions')}>
+          <label class="pick-all"><input type="checkbox" id="pick-all" checked=${allPicked} onChange=${pickAll} /> ${t('console.pickAll')}</label>
+          ${picked.size > 0 && html`
+            <span class="picked" id="picked-count">${tn('console.picked', picked.size)}</span>
+            <button class="btn" id="resolve-picked" onClick=${resolvePicked} disabled=${bulkBusy}>${t('console.resolvePicked')}</button>
+            <button class="link" id="clear-picked" onClick=${() => setPicked(new Set())} disabled=${bulkBusy}>${t('console.clearPicked')}</button>`}
+        </div>`}
+        ${bulk && html`<${BulkOutcome} sum=${bulk} onClose=${() => setBulk(null)} />`}
         <ul class="ticket-list" id="ticket-list" aria-live="polite" aria-busy=${loading}>
-          ${tickets.map((tk) => html`<${TicketRow} key=${tk.id} tk=${tk} now=${now} active=${tk.id === selected} fresh=${fresh.has(tk.id)} onOpen=${open} />`)}
+          ${tickets.map((tk) => html`<${TicketRow} key=${tk.id} tk=${tk} now=${now} active=${tk.id === selected} fresh=${fresh.has(tk.id)} onOpen=${open}
+            pickable=${canBulk && tk.status !== 'resolved'} picked=${picked.has(tk.id)} onPick=${togglePick} />`)}
         </ul>
         ${!loading && !tickets.length && html`<${Empty}>${t('console.noTickets')}</${Empty}>`}
         ${cursor && html`<div ref=${sentinel} class="more"><button class="btn ghost" onClick=${() => load(true)} disabled=${loading}>${t('console.more')}</button></div>`}
@@ -237,8 +309,21 @@ export function Console({ route, session, perms, live }) {
     </div>`;
 }
 
-function TicketRow({ tk, now, active, fresh, onOpen }) {
-  return html`<li id=${'tk-' + tk.id} class=${'ticket-row' + (active ? ' active' : '') + (fresh ? ' fresh' : '') + ' pr-' + (tk.priority || 'normal')}>
+// BulkOutcome tells what a bulk resolve did, and what it could not.
+function BulkOutcome({ sum, onClose }) {
+  const parts = [tn('console.bulkResolved', sum.done)];
+  if (sum.conflicts) parts.push(tn('console.bulkConflicts', sum.conflicts));
+  if (sum.missing) parts.push(tn('console.bulkMissing', sum.missing));
+  return html`<div class=${'bulk-outcome' + (sum.failed.length ? ' failed' : '')} id="bulk-outcome" role="status">
+    <span>${parts.join(' · ')}</span>
+    ${sum.failed.length > 0 && html`<span class="error" role="alert">${tn('console.bulkFailed', sum.failed.length, { error: sum.error })}</span>`}
+    <button class="link" onClick=${onClose} aria-label=${t('help.close')}>×</button>
+  </div>`;
+}
+
+function TicketRow({ tk, now, active, fresh, onOpen, pickable, picked, onPick }) {
+  return html`<li id=${'tk-' + tk.id} class=${'ticket-row' + (active ? ' active' : '') + (fresh ? ' fresh' : '') + (picked ? ' picked' : '') + ' pr-' + (tk.priority || 'normal')}>
+    ${pickable && html`<input type="checkbox" class="pick" data-pick=${tk.id} checked=${picked} onChange=${() => onPick(tk.id)} aria-label=${t('console.pickTicket', { id: tk.id })} />`}
     <a href=${'#/console/' + tk.id} onClick=${(e) => { e.preventDefault(); onOpen(tk.id); }} aria-current=${active ? 'true' : null}>
       <div class="row1">
         <span class="author">${authorLabel(tk.author)}</span>
@@ -261,7 +346,7 @@ function TicketRow({ tk, now, active, fresh, onOpen }) {
 function Help({ onClose }) {
   const ref = useRef(null);
   useEffect(() => { ref.current?.showModal?.(); }, []);
-  const keys = [['j', 'help.next'], ['k', 'help.prev'], ['c', 'help.claim'], ['r', 'help.reply'], ['n', 'help.note'], ['e', 'help.resolve'], ['Ctrl+Enter', 'help.send'], ['?', 'help.help'], ['Esc', 'help.close']];
+  const keys = [['j', 'help.next'], ['k', 'help.prev'], ['c', 'help.claim'], ['r', 'help.reply'], ['n', 'help.note'], ['e', 'help.resolve'], ['x', 'help.pick'], ['Ctrl+Enter', 'help.send'], ['?', 'help.help'], ['Esc', 'help.close']];
   return html`<dialog ref=${ref} class="help" onClose=${onClose} aria-labelledby="help-title">
     <h2 id="help-title">${t('help.title')}</h2>
     <dl>${keys.map(([k, d]) => html`<div><dt><kbd>${k}</kbd></dt><dd>${t(d)}</dd></div>`)}</dl>
