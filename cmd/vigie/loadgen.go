@@ -93,9 +93,9 @@ type benchConfig struct {
 	Half      bool
 	Calibrate time.Duration
 	// ResolveAfter, when positive, has the agents resolve every ticket
-	// that long after it appeared, in bulk ten times a second, so that the
+	// that long after it appeared, in bulk every ResolveEvery, so that the
 	// open tickets stay bounded as at a desk that keeps up.
-	ResolveAfter time.Duration
+	ResolveAfter, ResolveEvery time.Duration
 	// batchSet and postersSet say --batch and --posters were given, so
 	// that the defaults follow the rate --half finds.
 	batchSet, postersSet bool
@@ -127,7 +127,8 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.DurationVar(&c.Sample, "sample", 0, "print memory, goroutines, sink lags and latency every period (e.g. 1m, for soak tests)")
 	fs.BoolVar(&c.Half, "half", false, "pace at half the sustained rate, measured first by a run as fast as possible on a Vigie of its own (--calibrate long; in-process only; a --cpuprofile without --sample covers it too)")
 	fs.DurationVar(&c.Calibrate, "calibrate", 20*time.Second, "with --half, how long the run that measures the sustained rate posts")
-	fs.DurationVar(&c.ResolveAfter, "resolve-after", 0, "have the agents resolve every ticket this long after it appears, in bulk ten times a second (POST /api/v1/tickets/resolve; --token then needs resolve), so that the open tickets stay bounded; 0: nobody answers")
+	fs.DurationVar(&c.ResolveAfter, "resolve-after", 0, "have the agents resolve every ticket this long after it appears, in bulk every --resolve-every (POST /api/v1/tickets/resolve; --token then needs resolve), so that the open tickets stay bounded; 0: nobody answers")
+	fs.DurationVar(&c.ResolveEvery, "resolve-every", 100*time.Millisecond, "with --resolve-after, how often the agents send the tickets due in bulk (500 a call at most)")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
 	}
@@ -173,6 +174,8 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 		return c, errors.New("--sample must be >= 0")
 	case c.ResolveAfter < 0:
 		return c, errors.New("--resolve-after must be >= 0")
+	case c.ResolveEvery <= 0:
+		return c, errors.New("--resolve-every must be positive")
 	case c.Half && c.Rate > 0:
 		return c, errors.New("--half finds the rate itself: give --half or --rate, not both")
 	case c.Half && c.URL != "":
@@ -734,10 +737,10 @@ func driveLoad(ctx context.Context, cfg benchConfig, t benchTarget, progress io.
 	}()
 	if cfg.ResolveAfter > 0 {
 		go func() {
-			// Ten times a second, as agents closing tickets all along: a
-			// bulk resolve is one transaction, and the router's batches
-			// wait for it.
-			tk := time.NewTicker(100 * time.Millisecond)
+			// Every ResolveEvery (ten times a second by default), as
+			// agents closing tickets all along; a longer period makes
+			// fewer, larger calls.
+			tk := time.NewTicker(cfg.ResolveEvery)
 			defer tk.Stop()
 			for {
 				select {

@@ -47,6 +47,7 @@ func TestParseBench(t *testing.T) {
 		{name: "memory profile of a running Vigie", args: []string{"--url", "http://x", "--token", "t", "--memprofile", "m.pprof"}, wantErr: "in-process"},
 		{name: "negative sample period", args: []string{"--sample", "-1s"}, wantErr: "--sample"},
 		{name: "negative resolve delay", args: []string{"--resolve-after", "-1s"}, wantErr: "--resolve-after"},
+		{name: "no resolve period", args: []string{"--resolve-after", "1s", "--resolve-every", "0s"}, wantErr: "--resolve-every"},
 		{name: "stray argument", args: []string{"now"}, wantErr: "usage"},
 		{name: "half and a rate", args: []string{"--half", "--rate", "100"}, wantErr: "--half or --rate"},
 		{name: "half of a running Vigie", args: []string{"--half", "--url", "http://x", "--token", "t"}, wantErr: "in-process"},
