@@ -9,12 +9,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/vigie/vigie/archive"
 	"github.com/vigie/vigie/auth"
@@ -52,6 +55,32 @@ func auditEntries(t *testing.T, a *app, query string) []auth.AuditEntry {
 		t.Fatalf("GET /api/v1/audit?%s: %d", query, code)
 	}
 	return page.Entries
+}
+
+// TestAuditOutlivesTheClient: a client that goes away once its action is
+// done (its request's context canceled, as a load generator stopping, or
+// a closed tab) does not take the action's audit record with it.
+func TestAuditOutlivesTheClient(t *testing.T) {
+	a := startApp(t, t.TempDir())
+	ctx, cancel := context.WithCancel(auth.SystemContext(context.Background(), "vigie-test"))
+	defer cancel()
+	e := echo.New()
+	e.POST("/api/v1/tickets/resolve", func(c echo.Context) error {
+		cancel() // the client leaves as the desk answers
+		return c.JSON(http.StatusOK, map[string]any{})
+	}, a.srv.auditTrail)
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/tickets/resolve", nil).WithContext(ctx)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("the call: %d %s", rec.Code, rec.Body)
+	}
+	for _, en := range auditEntries(t, a, "limit=500") {
+		if en.Action == "tickets.resolved" && en.Actor == "vigie-test" {
+			return
+		}
+	}
+	t.Fatal("no audit record of an action whose client left")
 }
 
 // TestAuditTrail: agents' and admins' actions through the API — logins,
