@@ -597,20 +597,27 @@ func TestSLABacklogSavedInChunks(t *testing.T) {
 	}
 }
 
+// openClockedDesk opens a desk on a clock the test moves, its loops not
+// running: the test calls them.
+func openClockedDesk(t *testing.T) (*Desk, *fakeClock, *feeder) {
+	t.Helper()
+	clock := newFakeClock()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := Open(context.Background(), Config{Path: filepath.Join(t.TempDir(), "desk.db"), Now: clock.Now}, logger, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d, clock, &feeder{t: t, d: &testDesk{Desk: d}}
+}
+
 // TestActionsSaveTheirSLA: a reply, a resolve, a bulk resolve and an
 // escalation save their effect on the SLA in their own transaction and
 // event, so that the loop that follows them has nothing left to save: one
 // frame for the agents, not the action's and then the loop's.
 func TestActionsSaveTheirSLA(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "desk.db"), Now: clock.Now}, logger, prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	f := &feeder{t: t, d: &testDesk{Desk: d}}
+	d, clock, f := openClockedDesk(t)
 	created := clock.Now()
 	f.apply(f.mention("1", "ana", "my parcel is lost", "", 1), f.mention("2", "bob", "my parcel is lost", "", 1),
 		f.mention("3", "cyd", "my parcel is lost", "", 1), f.mention("4", "dan", "my parcel is lost", "", 1))
@@ -697,14 +704,7 @@ func TestActionsSaveTheirSLA(t *testing.T) {
 // not overwrite it.
 func TestSLALoopDoesNotUndoAnAction(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "desk.db"), Now: clock.Now}, logger, prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	f := &feeder{t: t, d: &testDesk{Desk: d}}
+	d, clock, f := openClockedDesk(t)
 	f.apply(f.mention("1", "ana", "my parcel is lost", "", 1))
 	open := tickets(t, f.d)[0]
 	clock.Add(2 * time.Hour) // past the first response's target: missed
