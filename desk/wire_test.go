@@ -744,6 +744,46 @@ func TestSLALoopDoesNotUndoAnAction(t *testing.T) {
 	}
 }
 
+// routeInBackground has a router apply 6 posts every 10 ms to f's desk, as
+// at 600/s, until the returned stop, which gives the batches' durations,
+// sorted. With count set, a batch counts when count is true as it starts
+// or as it ends.
+func routeInBackground(b *testing.B, f *feeder, count func() bool) (stop func() []time.Duration) {
+	done := make(chan struct{})
+	routed := make(chan []time.Duration)
+	go func() {
+		var took []time.Duration
+		tk := time.NewTicker(10 * time.Millisecond)
+		defer tk.Stop()
+		for n := 0; ; {
+			select {
+			case <-done:
+				slices.Sort(took)
+				routed <- took
+				return
+			case <-tk.C:
+			}
+			var rs []router.Routed
+			for range 6 {
+				n++
+				id := "p" + strconv.Itoa(n)
+				rs = append(rs, f.mention(id, id, "lost parcel", "", 1))
+			}
+			start, counts := time.Now(), count == nil || count()
+			if err := f.d.Apply(context.Background(), rs); err != nil {
+				b.Error(err)
+			}
+			if counts || count() {
+				took = append(took, time.Since(start))
+			}
+		}
+	}()
+	return func() []time.Duration {
+		close(done)
+		return <-routed
+	}
+}
+
 // BenchmarkAgentActions: 64 agents act at once (a note each, on tickets of
 // their own) while the router applies a batch of posts every 10 ms. It
 // reports the actions a second and the router's batch p99: what the
@@ -762,30 +802,7 @@ func BenchmarkAgentActions(b *testing.B) {
 		ids = append(ids, tk.ID)
 	}
 	ctx := context.Background()
-	stop := make(chan struct{})
-	routed := make(chan []time.Duration)
-	go func() { // the router: 6 posts every 10 ms, as at 600/s
-		var took []time.Duration
-		tk := time.NewTicker(10 * time.Millisecond)
-		defer tk.Stop()
-		for n := 0; ; n++ {
-			select {
-			case <-stop:
-				routed <- took
-				return
-			case <-tk.C:
-			}
-			var rs []router.Routed
-			for j := range 6 {
-				rs = append(rs, f.mention("p"+strconv.Itoa(n)+"-"+strconv.Itoa(j), "p"+strconv.Itoa(n*6+j), "lost parcel", "", 1))
-			}
-			start := time.Now()
-			if err := d.Apply(ctx, rs); err != nil {
-				b.Error(err)
-			}
-			took = append(took, time.Since(start))
-		}
-	}()
+	stopRouter := routeInBackground(b, f, nil)
 	var next atomic.Int64
 	b.SetParallelism(agents / runtime.GOMAXPROCS(0))
 	start := time.Now()
@@ -799,9 +816,7 @@ func BenchmarkAgentActions(b *testing.B) {
 		}
 	})
 	elapsed := time.Since(start)
-	close(stop)
-	took := <-routed
-	slices.Sort(took)
+	took := stopRouter()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "actions/s")
 	if len(took) > 0 {
 		b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "router-p99-ms")
@@ -822,35 +837,8 @@ func BenchmarkBulkResolve(b *testing.B) {
 			d.bulkChunk = bench.chunk
 			f := &feeder{t: b, d: d}
 			ctx := context.Background()
-			stop := make(chan struct{})
-			routed := make(chan []time.Duration)
-			var posts atomic.Int64
 			var resolving atomic.Bool // the router's batches count while a bulk call runs
-			go func() {               // the router
-				var took []time.Duration
-				tk := time.NewTicker(10 * time.Millisecond)
-				defer tk.Stop()
-				for {
-					select {
-					case <-stop:
-						routed <- took
-						return
-					case <-tk.C:
-					}
-					var rs []router.Routed
-					for range 6 {
-						n := strconv.FormatInt(posts.Add(1), 10)
-						rs = append(rs, f.mention("p"+n, "p"+n, "lost parcel", "", 1))
-					}
-					start, counts := time.Now(), resolving.Load()
-					if err := d.Apply(ctx, rs); err != nil {
-						b.Error(err)
-					}
-					if counts || resolving.Load() {
-						took = append(took, time.Since(start))
-					}
-				}
-			}()
+			stopRouter := routeInBackground(b, f, resolving.Load)
 			var calls time.Duration
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -895,9 +883,7 @@ func BenchmarkBulkResolve(b *testing.B) {
 					b.Fatalf("ResolveMany: %d done, %v", len(out.Done), err)
 				}
 			}
-			close(stop)
-			took := <-routed
-			slices.Sort(took)
+			took := stopRouter()
 			if bench.chunk > 0 {
 				b.ReportMetric(float64(calls.Milliseconds())/float64(b.N), "ms/call")
 			}
