@@ -539,7 +539,9 @@ const resolveChunk = 25
 // It commits resolveChunk tickets at a time, letting the router's batches
 // in between two, and fsyncs once at the end. An error in the first chunk
 // is returned, nothing changed; an error in a later one ends the action,
-// and the tickets not reached are reported as Failed, with the error.
+// and the tickets not reached are reported as Failed, with the error. When
+// the final fsync fails, the error wraps ErrNotDurable and the Bulk still
+// says what was resolved.
 func (d *Desk) ResolveMany(ctx context.Context, ids []int64, actor string) (Bulk, error) {
 	empty := func() Bulk {
 		return Bulk{Done: []int64{}, Conflicts: []int64{}, NotFound: []int64{}, Failed: []int64{}}
@@ -612,9 +614,10 @@ func (d *Desk) ResolveMany(ctx context.Context, ids []int64, actor string) (Bulk
 		out.Conflicts = append(out.Conflicts, part.Conflicts...)
 		out.NotFound = append(out.NotFound, part.NotFound...)
 	}
-	if err := d.db.SyncWAL(); err != nil {
-		return empty(), fmt.Errorf("committed, but not known to be on disk: %w", err)
-	}
 	d.metrics.actions.WithLabelValues(string(ChangeResolved)).Add(float64(len(out.Done)))
+	if err := d.syncWAL(); err != nil {
+		// The tickets are resolved for everyone: say which.
+		return out, fmt.Errorf("%w: %w", ErrNotDurable, err)
+	}
 	return out, nil
 }

@@ -1,15 +1,20 @@
 package desk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/vigie/vigie/intake"
 	"github.com/vigie/vigie/internal/sqlite"
@@ -631,5 +636,61 @@ func TestResolveManyInChunks(t *testing.T) {
 	d.betweenChunks = nil
 	if _, err := d.ResolveMany(ctx, ids[2*resolveChunk:], "alice"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("with the first chunk failing: %v, want context.Canceled", err)
+	}
+}
+
+// TestActionNotKnownOnDisk: when the fsync after an action fails, the
+// action is still done (everyone sees it), and the error says so, with
+// what a bulk action did; it is not an error like any other, which a
+// client would take for nothing done and send again.
+func TestActionNotKnownOnDisk(t *testing.T) {
+	d := openTestDesk(t, HubConfig{})
+	f := &feeder{t: t, d: d}
+	f.apply(f.mention("nd1", "u1", "lost parcel", "", 1), f.mention("nd2", "u2", "lost parcel", "", 1), f.mention("nd3", "u3", "lost parcel", "", 1))
+	var ids []int64
+	for _, tk := range tickets(t, d) {
+		ids = append(ids, tk.ID)
+	}
+	slices.Sort(ids)
+	if len(ids) != 3 {
+		t.Fatalf("%d tickets, want 3", len(ids))
+	}
+	ctx := context.Background()
+	d.syncFault = func() error { return errors.New("sync the WAL: input/output error") }
+	tk, err := d.Resolve(ctx, ids[0], "ana")
+	if !errors.Is(err, ErrNotDurable) {
+		t.Fatalf("resolve with a failing fsync: %+v, %v; want ErrNotDurable", tk, err)
+	}
+	// The bulk action through its handler, which leaves the tickets it
+	// resolved for the audit log.
+	h := &Handler{Desk: d.Desk, Who: func(context.Context) string { return "ana" }}
+	e := echo.New()
+	var detail any
+	e.POST("/api/v1/tickets/resolve", h.resolveMany, func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			err = next(c)
+			detail = c.Get(AuditDetailKey)
+			return err
+		}
+	})
+	body, _ := json.Marshal(map[string]any{"ids": ids})
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/tickets/resolve", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	e.ServeHTTP(httptest.NewRecorder(), req)
+	if !errors.Is(err, ErrNotDurable) || !strings.Contains(err.Error(), "input/output error") {
+		t.Fatalf("bulk resolve with a failing fsync: %v; want ErrNotDurable with the cause", err)
+	}
+	if want := map[string]any{"resolved": ids[1:]}; !reflect.DeepEqual(detail, want) {
+		t.Errorf("bulk resolve with a failing fsync left %v for the audit log, want %v", detail, want)
+	}
+	out, err := d.ResolveMany(ctx, ids, "ana")
+	if !errors.Is(err, ErrNotDurable) || len(out.Done) != 0 || !slices.Equal(out.Conflicts, ids) {
+		t.Errorf("bulk resolve again with a failing fsync: %+v, %v; want all conflicts and ErrNotDurable", out, err)
+	}
+	d.syncFault = nil
+	for _, id := range ids {
+		if tk, err := d.Ticket(ctx, id); err != nil || tk.Status != StatusResolved {
+			t.Errorf("ticket %d after an action not known on disk: %s, %v; want resolved", id, tk.Status, err)
+		}
 	}
 }

@@ -12,4 +12,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict wraps a request that does not fit the ticket's state.
 	ErrConflict = errors.New("conflict")
+	// ErrNotDurable wraps an action that is committed, and seen by
+	// everyone since, but whose fsync failed: it may not survive a power
+	// loss. It must not be taken for an action that did not happen: sent
+	// again, a reply would go out twice.
+	ErrNotDurable = errors.New("committed, but not known to be on disk")
 )

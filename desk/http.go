@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -283,9 +284,14 @@ func (h *Handler) resolveMany(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	out, err := h.Desk.ResolveMany(ctx, body.IDs, h.Who(ctx))
+	if err != nil && !errors.Is(err, ErrNotDurable) {
+		return err
+	}
+	// Resolved tickets are recorded even when their fsync failed: they
+	// are resolved for everyone.
+	c.Set(AuditDetailKey, map[string]any{"resolved": out.Done})
 	if err != nil {
 		return err
 	}
-	c.Set(AuditDetailKey, map[string]any{"resolved": out.Done})
 	return c.JSON(http.StatusOK, out)
 }

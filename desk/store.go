@@ -190,9 +190,10 @@ type Desk struct {
 	lastActivity map[string]time.Time
 
 	// For the tests and benchmarks: called between two chunks of a bulk
-	// action; a chunk's size other than resolveChunk.
+	// action; a chunk's size other than resolveChunk; an fsync's failure.
 	betweenChunks func()
 	bulkChunk     int
+	syncFault     func() error
 }
 
 // Open opens the desk's database in cfg.Path. Call Run to start the hub and
@@ -297,10 +298,20 @@ func (d *Desk) txSync(ctx context.Context, durability sqlite.Sync, fn func(tx *s
 	if err != nil || durability != sqlite.SyncFull {
 		return evs, err
 	}
-	if err := d.db.SyncWAL(); err != nil {
-		return nil, fmt.Errorf("committed, but not known to be on disk: %w", err)
+	if err := d.syncWAL(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotDurable, err)
 	}
 	return evs, nil
+}
+
+// syncWAL makes the actions committed so far survive a power loss.
+func (d *Desk) syncWAL() error {
+	if d.syncFault != nil {
+		if err := d.syncFault(); err != nil {
+			return err
+		}
+	}
+	return d.db.SyncWAL()
 }
 
 // commit runs fn in a write transaction under the desk's lock, commits it

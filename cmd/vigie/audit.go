@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,18 +91,27 @@ var auditExempt = map[string]string{
 
 // auditTrail is middleware for the API group (after authentication): a
 // successful call (2xx) of a route in auditedRoutes is recorded in the
-// audit log, as its principal, from its address and request id. The action
-// has happened when the record is written: a failure to record is logged
-// and counted (vigie_auth_audit_errors_total), and the answer stands.
+// audit log, as its principal, from its address and request id; so is a
+// call whose action was committed but whose fsync failed
+// (desk.ErrNotDurable), with its error. The action has happened when the
+// record is written: a failure to record is logged and counted
+// (vigie_auth_audit_errors_total), and the answer stands.
 func (s *server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
 		ar, ok := auditedRoutes[c.Request().Method+" "+c.Path()]
-		if !ok || err != nil {
+		if !ok {
+			return err
+		}
+		// An action committed whose fsync failed has happened too.
+		notDurable := errors.Is(err, desk.ErrNotDurable)
+		if err != nil && !notDurable {
 			return err
 		}
 		status := c.Response().Status
-		if status < 200 || status > 299 {
+		if notDurable {
+			status = http.StatusInternalServerError // what errorHandler answers
+		} else if status < 200 || status > 299 {
 			return nil
 		}
 		ids := c.ParamValues()
@@ -117,10 +127,13 @@ func (s *server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		// The action has happened: a client gone meanwhile (its request's
 		// context canceled) must not take the record with it.
+		if notDurable {
+			detail["error"] = err.Error()
+		}
 		if aerr := s.auth.Audit(context.WithoutCancel(c.Request().Context()), ar.action, target, detail); aerr != nil {
 			s.log.Error("audit_failed", "action", ar.action, "error", aerr)
 		}
-		return nil
+		return err
 	}
 }
 

@@ -577,3 +577,59 @@ func openRaw(t *testing.T, path string) *sql.DB {
 	}
 	return db
 }
+
+// TestAuditRecordsAnActionNotOnDisk: an action committed whose fsync then
+// failed has happened (everyone sees it): it is answered with an error that
+// says so, not a bare "internal error" a client would send again, and it is
+// in the audit log with the error; an action that failed is not.
+func TestAuditRecordsAnActionNotOnDisk(t *testing.T) {
+	a := startApp(t, t.TempDir())
+	ctx := auth.SystemContext(context.Background(), "vigie-test")
+	e := echo.New()
+	e.HTTPErrorHandler = a.srv.errorHandler
+	e.POST("/api/v1/tickets/:id/resolve", func(c echo.Context) error {
+		if c.Param("id") == "7" {
+			return fmt.Errorf("%w: sync the WAL: input/output error", desk.ErrNotDurable)
+		}
+		return fmt.Errorf("begin: database is locked")
+	}, a.srv.auditTrail)
+	call := func(id string) (int, map[string]any) {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/tickets/"+id+"/resolve", nil).WithContext(ctx)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		var body map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+			t.Fatalf("answer %q: %v", rec.Body, err)
+		}
+		return rec.Code, body
+	}
+	code, body := call("7")
+	if code != http.StatusInternalServerError || body["committed"] != true || !strings.Contains(fmt.Sprint(body["error"]), "committed, but not known to be on disk") {
+		t.Errorf("an action not known on disk answered %d %v, want 500 saying it is committed", code, body)
+	}
+	code, body = call("8")
+	if code != http.StatusInternalServerError || body["committed"] != nil || body["error"] != "internal error" {
+		t.Errorf("a failed action answered %d %v", code, body)
+	}
+	var found bool
+	for _, en := range auditEntries(t, a, "limit=500") {
+		if en.Action != "ticket.resolved" {
+			continue
+		}
+		if en.Target != "ticket:7" {
+			t.Errorf("a failed action is in the audit log: %+v", en)
+			continue
+		}
+		found = true
+		var detail map[string]any
+		if err := json.Unmarshal(en.Detail, &detail); err != nil {
+			t.Fatal(err)
+		}
+		if detail["status"] != 500.0 || !strings.Contains(fmt.Sprint(detail["error"]), "input/output error") {
+			t.Errorf("the record of an action not known on disk: %s", en.Detail)
+		}
+	}
+	if !found {
+		t.Error("no audit record of an action committed whose fsync failed")
+	}
+}

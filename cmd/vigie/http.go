@@ -113,6 +113,10 @@ func (s *server) errorHandler(err error, c echo.Context) {
 		code, msg = http.StatusConflict, err.Error()
 	case errors.Is(err, desk.ErrOrigin):
 		code, msg = http.StatusForbidden, err.Error()
+	case errors.Is(err, desk.ErrNotDurable):
+		// Not "internal error": the action happened, and a client that
+		// sent it again would reply twice.
+		msg = err.Error()
 	case errors.Is(err, context.Canceled):
 		code, msg = 499, "client went away"
 	}
@@ -124,6 +128,9 @@ func (s *server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	body := map[string]any{"error": msg}
+	if errors.Is(err, desk.ErrNotDurable) {
+		body["committed"] = true
+	}
 	var re *router.RulesError
 	if errors.As(err, &re) {
 		body["line"], body["column"] = re.Line, re.Column
