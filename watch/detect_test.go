@@ -1,8 +1,10 @@
 package watch
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -263,4 +265,36 @@ func TestRobust(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClosedHourGivesBackItsRoom: when an hour closes, the words said once
+// go, and so does the room they took. Each of a day's hours keeps its
+// words; emptied in place, an hour's map would keep the table of all of
+// them (most said once) until its slot comes round again a day later.
+func TestClosedHourGivesBackItsRoom(t *testing.T) {
+	words := make([]string, 300_000)
+	for i := range words {
+		words[i] = fmt.Sprintf("w%06d", i)
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	tb := newTermBaseline(24)
+	before := heap()
+	tb.add(1, words)
+	tb.add(1, words[:10]) // ten words said twice
+	tb.add(2, nil)        // hour 1 closes
+	retained := int64(heap()) - int64(before)
+	docs, df := tb.stats(2, []string{words[0], words[9], words[10]})
+	if docs != 2 || df[0] != 2 || df[1] != 2 || df[2] != 0 {
+		t.Errorf("hour 1 after it closed: %d posts, counts %v; want 2 posts, [2 2 0]", docs, df)
+	}
+	if retained > 2<<20 {
+		t.Errorf("a closed hour keeping 10 words holds %d KiB; want its words' room given back", retained>>10)
+	}
+	runtime.KeepAlive(tb)
+	runtime.KeepAlive(words)
 }
