@@ -161,11 +161,11 @@ func TestAuditAppendOnly(t *testing.T) {
 				mustUser(t, a, n, RoleAdmin, "correct horse battery")
 			}
 			for _, q := range []string{`UPDATE audit SET actor = 'x'`, `DELETE FROM audit WHERE seq = 4`} {
-				if _, err := a.db.W.ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+				if _, err := a.db.Exec(ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") {
 					t.Fatalf("%s: %v, want refused", q, err)
 				}
 			}
-			if _, err := a.db.W.ExecContext(ctx, `DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; `+tc.tamper); err != nil {
+			if _, err := a.db.Exec(ctx, `DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; `+tc.tamper); err != nil {
 				t.Fatal(err)
 			}
 			_, err := a.VerifyAudit(ctx)
@@ -268,10 +268,10 @@ func TestMigrateAuthFromEverySchema(t *testing.T) {
 				}
 				id, secret, tokText := newToken()
 				text = tokText
-				if _, err := old.W.ExecContext(ctx, `INSERT INTO users(name, role, password_hash, created_at) VALUES('root', 'admin', ?, 1)`, hash); err != nil {
+				if _, err := old.Exec(ctx, `INSERT INTO users(name, role, password_hash, created_at) VALUES('root', 'admin', ?, 1)`, hash); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := old.W.ExecContext(ctx, `INSERT INTO tokens(id, name, secret_hash, role, user, created_at) VALUES(?, 'ci', ?, 'admin', 'root', 1)`, id, digest(secret)); err != nil {
+				if _, err := old.Exec(ctx, `INSERT INTO tokens(id, name, secret_hash, role, user, created_at) VALUES(?, 'ci', ?, 'admin', 'root', 1)`, id, digest(secret)); err != nil {
 					t.Fatal(err)
 				}
 				old.Close()

@@ -147,7 +147,7 @@ func (a *Auth) Run(ctx context.Context) error {
 // active sessions gauge to what remains.
 func (a *Auth) prune(ctx context.Context) error {
 	now := a.now()
-	if _, err := a.db.W.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen <= ?`,
+	if _, err := a.db.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen <= ?`,
 		ms(now), ms(now.Add(-a.cfg.IdleTimeout))); err != nil {
 		return fmt.Errorf("delete expired sessions: %w", err)
 	}

@@ -165,7 +165,7 @@ func (a *Auth) ChangePassword(ctx context.Context, name, current, next, ip, keep
 func (a *Auth) rehash(ctx context.Context, name, password string) {
 	h, err := a.hasher.hash(ctx, password)
 	if err == nil {
-		_, err = a.db.W.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE name = ?`, h, name)
+		_, err = a.db.Exec(ctx, `UPDATE users SET password_hash = ? WHERE name = ?`, h, name)
 	}
 	if err != nil {
 		a.log.Warn("rehash password with current parameters", "user", name, "error", err)
@@ -185,7 +185,7 @@ func (a *Auth) Logout(ctx context.Context, id string) error {
 }
 
 func (a *Auth) deleteSession(ctx context.Context, key []byte) error {
-	res, err := a.db.W.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, key)
+	res, err := a.db.Exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, key)
 	if err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
@@ -225,7 +225,7 @@ func (a *Auth) session(ctx context.Context, id string) (Principal, string, error
 		return Principal{}, "", fmt.Errorf("%w: session expired", ErrInvalidToken)
 	}
 	if now.Sub(fromMS(lastSeen)) >= lastSeenResolution {
-		if _, err := a.db.W.ExecContext(ctx, `UPDATE sessions SET last_seen = ? WHERE id_hash = ?`, ms(now), key); err != nil {
+		if _, err := a.db.Exec(ctx, `UPDATE sessions SET last_seen = ? WHERE id_hash = ?`, ms(now), key); err != nil {
 			return Principal{}, "", fmt.Errorf("touch session: %w", err)
 		}
 	}

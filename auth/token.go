@@ -235,7 +235,7 @@ func (a *Auth) bearerPrincipal(ctx context.Context, cred string) (Principal, err
 		return Principal{}, fmt.Errorf("%w: token scope %s exceeds the user's role %s", ErrInvalidToken, p.Role, userRole)
 	}
 	if now := a.now(); now.Sub(fromMS(lastUsed)) >= lastSeenResolution {
-		if _, err := a.db.W.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, ms(now), id); err != nil {
+		if _, err := a.db.Exec(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, ms(now), id); err != nil {
 			return Principal{}, fmt.Errorf("touch token: %w", err)
 		}
 	}

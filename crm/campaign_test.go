@@ -402,7 +402,7 @@ func BenchmarkCampaign(b *testing.B) {
 		ps[i] = post{source: "mastodon", id: fmt.Sprint("m", i), author: fmt.Sprint("u", i), queue: "support"}
 	}
 	e.feed(ps...)
-	if _, err := e.crm.db.W.ExecContext(e.ctx, "UPDATE profiles SET consent=1"); err != nil {
+	if _, err := e.crm.db.Exec(e.ctx, "UPDATE profiles SET consent=1"); err != nil {
 		b.Fatal(err)
 	}
 	seg, err := e.crm.SaveSegment(e.ctx, Segment{Name: "all"}, "mgr")

@@ -232,7 +232,7 @@ func (c *CRM) load(ctx context.Context) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		c.secret = make([]byte, 32)
 		rand.Read(c.secret)
-		_, err = c.db.W.ExecContext(ctx, "INSERT INTO secrets(name, value) VALUES('survey', ?)", c.secret)
+		_, err = c.db.Exec(ctx, "INSERT INTO secrets(name, value) VALUES('survey', ?)", c.secret)
 	}
 	if err != nil {
 		return fmt.Errorf("survey secret: %w", err)

@@ -379,7 +379,7 @@ func (c *CRM) publishSome(ctx context.Context) (int, error) {
 		if _, err := c.pub.PublishFor(ctx, desk.EventType(r.typ), desk.Topic(r.topic), r.source, r.authorID, json.RawMessage(r.data)); err != nil {
 			return 0, fmt.Errorf("publish %s: %w", r.typ, err)
 		}
-		if _, err := c.db.W.ExecContext(ctx, "DELETE FROM outbox WHERE id=?", r.id); err != nil {
+		if _, err := c.db.Exec(ctx, "DELETE FROM outbox WHERE id=?", r.id); err != nil {
 			return 0, fmt.Errorf("dequeue %s: %w", r.typ, err)
 		}
 	}

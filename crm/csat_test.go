@@ -136,7 +136,7 @@ func TestCSAT(t *testing.T) {
 
 	// A CRM rebuilt from the desk's log gets its ratings back, and offers
 	// no stale survey again.
-	if _, err := e.crm.db.W.Exec("DELETE FROM tickets; DELETE FROM surveys; DELETE FROM outbox; UPDATE state SET value=0 WHERE name='cursor'"); err != nil {
+	if _, err := e.crm.db.Exec(e.ctx, "DELETE FROM tickets; DELETE FROM surveys; DELETE FROM outbox; UPDATE state SET value=0 WHERE name='cursor'"); err != nil {
 		t.Fatal(err)
 	}
 	e.crm.cursor.Store(0)

@@ -111,7 +111,7 @@ func (c *CRM) SendSurveys(ctx context.Context) (int, error) {
 		}
 		c.metrics.surveys.WithLabelValues("send_" + status).Inc()
 		c.mu.Lock()
-		_, err := c.db.W.ExecContext(ctx, "UPDATE surveys SET send_status=?, send_error=?, sent_at=? WHERE ticket_id=? AND send_status='pending'",
+		_, err := c.db.Exec(ctx, "UPDATE surveys SET send_status=?, send_error=?, sent_at=? WHERE ticket_id=? AND send_status='pending'",
 			status, errText, c.cfg.Now().UnixNano(), t.ticketID)
 		c.mu.Unlock()
 		if err != nil {

@@ -120,7 +120,7 @@ func (d *Desk) PutAgent(ctx context.Context, a assign.Agent) (assign.Agent, erro
 		a.Skills = map[string]int{}
 	}
 	skills, _ := json.Marshal(a.Skills)
-	if _, err := d.db.W.ExecContext(ctx, `INSERT INTO agents(name, skills, capacity, updated_at) VALUES(?,?,?,?)
+	if _, err := d.db.Exec(ctx, `INSERT INTO agents(name, skills, capacity, updated_at) VALUES(?,?,?,?)
 		ON CONFLICT(name) DO UPDATE SET skills=excluded.skills, capacity=excluded.capacity, updated_at=excluded.updated_at`,
 		a.Name, skills, a.Capacity, d.now().UnixNano()); err != nil {
 		return assign.Agent{}, fmt.Errorf("save agent %s: %w", a.Name, err)
@@ -132,7 +132,7 @@ func (d *Desk) PutAgent(ctx context.Context, a assign.Agent) (assign.Agent, erro
 // DeleteAgent removes an agent's settings; the tickets it owns go back to
 // their queues.
 func (d *Desk) DeleteAgent(ctx context.Context, name string) error {
-	res, err := d.db.W.ExecContext(ctx, "DELETE FROM agents WHERE name=?", name)
+	res, err := d.db.Exec(ctx, "DELETE FROM agents WHERE name=?", name)
 	if err != nil {
 		return fmt.Errorf("delete agent %s: %w", name, err)
 	}

@@ -3,6 +3,7 @@ package desk
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -310,7 +311,9 @@ func TestRoutedBatchesLeaveTheWriterFull(t *testing.T) {
 		t.Fatalf("%d fsyncs of the WAL after a routed batch, want 0", n)
 	}
 	var level int
-	if err := d.db.W.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(&level); err != nil {
+	if err := d.db.Writer(context.Background(), func(conn *sql.Conn) error {
+		return conn.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(&level)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if level != 2 { // FULL

@@ -89,7 +89,7 @@ func (d *Desk) SaveMacro(ctx context.Context, m Macro) (Macro, error) {
 	}
 	m.CreatedAt = time.Now().UTC()
 	tags, _ := json.Marshal(m.Tags)
-	_, err := d.db.W.ExecContext(ctx, `INSERT INTO macros(name, title, queue, lang, text, tags, resolve, created_by, created_at) VALUES(?,?,?,?,?,?,?,?,?)
+	_, err := d.db.Exec(ctx, `INSERT INTO macros(name, title, queue, lang, text, tags, resolve, created_by, created_at) VALUES(?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(name) DO UPDATE SET title=excluded.title, queue=excluded.queue, lang=excluded.lang, text=excluded.text, tags=excluded.tags, resolve=excluded.resolve, created_by=excluded.created_by, created_at=excluded.created_at`,
 		m.Name, m.Title, m.Queue, m.Lang, m.Text, tags, m.Resolve, m.CreatedBy, m.CreatedAt.UnixNano())
 	if err != nil {
@@ -100,7 +100,7 @@ func (d *Desk) SaveMacro(ctx context.Context, m Macro) (Macro, error) {
 
 // DeleteMacro removes a macro.
 func (d *Desk) DeleteMacro(ctx context.Context, name string) error {
-	res, err := d.db.W.ExecContext(ctx, "DELETE FROM macros WHERE name=?", name)
+	res, err := d.db.Exec(ctx, "DELETE FROM macros WHERE name=?", name)
 	if err != nil {
 		return fmt.Errorf("delete macro: %w", err)
 	}

@@ -26,11 +26,11 @@ func TestMigrateFromEverySchema(t *testing.T) {
 				t.Fatal(err)
 			}
 			now := time.Now().UnixNano()
-			if _, err := old.W.ExecContext(ctx, `INSERT INTO tickets(id, queue, status, priority, sentiment, intent, lang, source, author_id, author, conversation, created_at, updated_at, tags, routing, message_count)
+			if _, err := old.Exec(ctx, `INSERT INTO tickets(id, queue, status, priority, sentiment, intent, lang, source, author_id, author, conversation, created_at, updated_at, tags, routing, message_count)
 				VALUES(1, 'refunds', 'open', 'high', -0.5, 'complaint', 'fr', 'x', 'ana', '{"id":"ana"}', 'p1', ?, ?, '[]', '{"rule":"refunds","trace":[]}', 1)`, now, now); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := old.W.ExecContext(ctx, `INSERT INTO messages(ticket_id, direction, source, native_id, version, author_id, text, conversation, created_at) VALUES(1, 'in', 'x', 'p1', 1, 'ana', 'toujours pas de remboursement', 'p1', ?)`, now); err != nil {
+			if _, err := old.Exec(ctx, `INSERT INTO messages(ticket_id, direction, source, native_id, version, author_id, text, conversation, created_at) VALUES(1, 'in', 'x', 'p1', 1, 'ana', 'toujours pas de remboursement', 'p1', ?)`, now); err != nil {
 				t.Fatal(err)
 			}
 			old.Close()

@@ -144,7 +144,7 @@ func (d *Desk) recordDelivery(ctx context.Context, it outboxItem, extID string, 
 	d.metrics.deliveries.WithLabelValues(it.reply.Source, outcome).Inc()
 	if outcome == "retry" {
 		backoff := time.Duration(1<<min(attempts, 10)) * time.Second
-		_, err := d.db.W.ExecContext(ctx, "UPDATE outbox SET attempts=?, next_at=?, error=? WHERE id=?", attempts, time.Now().Add(backoff).UnixNano(), perr.Error(), it.id)
+		_, err := d.db.Exec(ctx, "UPDATE outbox SET attempts=?, next_at=?, error=? WHERE id=?", attempts, time.Now().Add(backoff).UnixNano(), perr.Error(), it.id)
 		if err != nil {
 			return fmt.Errorf("reschedule reply: %w", err)
 		}

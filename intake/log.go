@@ -522,7 +522,7 @@ func (l *Log) Cursor(ctx context.Context, name string) (string, error) {
 // SetCursor persists a cursor. Call it only after the items it covers were
 // appended.
 func (l *Log) SetCursor(ctx context.Context, name, value string) error {
-	_, err := l.db.W.ExecContext(ctx, "INSERT INTO cursors(name, value) VALUES(?,?) ON CONFLICT(name) DO UPDATE SET value=excluded.value", name, value)
+	_, err := l.db.Exec(ctx, "INSERT INTO cursors(name, value) VALUES(?,?) ON CONFLICT(name) DO UPDATE SET value=excluded.value", name, value)
 	if err != nil {
 		return fmt.Errorf("write cursor %q: %w", name, err)
 	}

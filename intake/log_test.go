@@ -205,14 +205,11 @@ func TestPendingCountsAppendsUntilCommitted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	conn, err := other.W.Conn(ctx)
+	hold, err := other.Begin(ctx) // BEGIN IMMEDIATE
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	defer hold.Rollback()
 	if n := l.Pending(); n != 0 {
 		t.Fatalf("Pending = %d before any append", n)
 	}
@@ -228,7 +225,7 @@ func TestPendingCountsAppendsUntilCommitted(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+	if err := hold.Rollback(); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {
@@ -338,10 +335,10 @@ func TestMigrationChainsEarlierItems(t *testing.T) {
 		seq, version int
 		id           string
 	}{{1, 1, "1"}, {2, 1, "2"}, {3, 2, "1"}, {4, 3, "1"}} {
-		if _, err := old.W.Exec("INSERT INTO items(seq, kind, source, native_id, version, author_id, received_at, body) VALUES(?,'mention','x',?,?,'a',0,'{}')", r.seq, r.id, r.version); err != nil {
+		if _, err := old.Exec(context.Background(), "INSERT INTO items(seq, kind, source, native_id, version, author_id, received_at, body) VALUES(?,'mention','x',?,?,'a',0,'{}')", r.seq, r.id, r.version); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := old.W.Exec("INSERT INTO latest(kind, source, key, version, hash) VALUES('mention','x',?,?,x'00') ON CONFLICT DO UPDATE SET version=excluded.version", r.id, r.version); err != nil {
+		if _, err := old.Exec(context.Background(), "INSERT INTO latest(kind, source, key, version, hash) VALUES('mention','x',?,?,x'00') ON CONFLICT DO UPDATE SET version=excluded.version", r.id, r.version); err != nil {
 			t.Fatal(err)
 		}
 	}

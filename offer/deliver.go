@@ -239,7 +239,7 @@ func (e *Engine) setDelivery(ctx context.Context, id int64, st Delivery, attempt
 		lastErr = lastErr[:500]
 	}
 	// Only a queued offer moves: a retry requested meanwhile is not undone.
-	_, err := e.db.W.ExecContext(ctx, "UPDATE decisions SET delivery = ?, attempts = ?, next_at = ?, last_error = ?, delivered_at = COALESCE(?, delivered_at) WHERE id = ? AND delivery = 'queued'",
+	_, err := e.db.Exec(ctx, "UPDATE decisions SET delivery = ?, attempts = ?, next_at = ?, last_error = ?, delivered_at = COALESCE(?, delivered_at) WHERE id = ? AND delivery = 'queued'",
 		string(st), attempts, nextAt, lastErr, delivered, id)
 	if err != nil {
 		return fmt.Errorf("record delivery of offer %d: %w", id, err)

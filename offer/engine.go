@@ -199,7 +199,7 @@ func (e *Engine) load(ctx context.Context) error {
 	err = e.db.R.QueryRowContext(ctx, "SELECT value FROM state WHERE name = 'install_id'").Scan(&e.install)
 	if errors.Is(err, sql.ErrNoRows) {
 		e.install = rand.Int64N(1 << 62)
-		_, err = e.db.W.ExecContext(ctx, "INSERT INTO state(name, value) VALUES('install_id', ?)", e.install)
+		_, err = e.db.Exec(ctx, "INSERT INTO state(name, value) VALUES('install_id', ?)", e.install)
 	}
 	if err != nil {
 		return fmt.Errorf("read install id: %w", err)

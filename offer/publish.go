@@ -83,7 +83,7 @@ func (e *Engine) publishOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("publish %s: %w", ev.typ, err)
 		}
-		if _, err := e.db.W.ExecContext(ctx, "DELETE FROM outbox WHERE id = ?", ev.id); err != nil {
+		if _, err := e.db.Exec(ctx, "DELETE FROM outbox WHERE id = ?", ev.id); err != nil {
 			return 0, fmt.Errorf("clear outbox: %w", err)
 		}
 	}

@@ -73,7 +73,7 @@ func (e *Engine) DeleteFence(ctx context.Context, id int64) error {
 	if _, ok := e.fences[id]; !ok {
 		return fmt.Errorf("fence %d: %w", id, ErrNotFound)
 	}
-	if _, err := e.db.W.ExecContext(ctx, "DELETE FROM fences WHERE id = ?", id); err != nil {
+	if _, err := e.db.Exec(ctx, "DELETE FROM fences WHERE id = ?", id); err != nil {
 		return fmt.Errorf("delete fence %d: %w", id, err)
 	}
 	delete(e.fences, id)
@@ -138,7 +138,7 @@ func (e *Engine) DeleteCampaign(ctx context.Context, id int64) error {
 	if _, ok := e.campaigns[id]; !ok {
 		return fmt.Errorf("campaign %d: %w", id, ErrNotFound)
 	}
-	if _, err := e.db.W.ExecContext(ctx, "DELETE FROM campaigns WHERE id = ?", id); err != nil {
+	if _, err := e.db.Exec(ctx, "DELETE FROM campaigns WHERE id = ?", id); err != nil {
 		return fmt.Errorf("delete campaign %d: %w", id, err)
 	}
 	delete(e.campaigns, id)
@@ -509,7 +509,7 @@ func (e *Engine) Retry(ctx context.Context, id int64) (Decision, error) {
 	if e.cfg.GatewayURL == "" {
 		return Decision{}, fmt.Errorf("%w: no gateway is configured", ErrInvalid)
 	}
-	res, err := e.db.W.ExecContext(ctx, "UPDATE decisions SET delivery = 'queued', attempts = 0, next_at = ?, last_error = '' WHERE id = ? AND delivery IN ('dead', 'cancelled')", e.cfg.Now().UnixNano(), id)
+	res, err := e.db.Exec(ctx, "UPDATE decisions SET delivery = 'queued', attempts = 0, next_at = ?, last_error = '' WHERE id = ? AND delivery IN ('dead', 'cancelled')", e.cfg.Now().UnixNano(), id)
 	if err != nil {
 		return Decision{}, fmt.Errorf("requeue offer %d: %w", id, err)
 	}

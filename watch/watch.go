@@ -600,7 +600,7 @@ func (w *Watch) publishSome(ctx context.Context) (int, error) {
 		if _, err := w.pub.Publish(ctx, desk.EventType(r.typ), desk.TopicAlerts, json.RawMessage(r.data)); err != nil {
 			return 0, fmt.Errorf("publish %s: %w", r.typ, err)
 		}
-		if _, err := w.db.W.ExecContext(ctx, "DELETE FROM outbox WHERE id=?", r.id); err != nil {
+		if _, err := w.db.Exec(ctx, "DELETE FROM outbox WHERE id=?", r.id); err != nil {
 			return 0, fmt.Errorf("dequeue alert event: %w", err)
 		}
 	}

@@ -259,7 +259,7 @@ func (w *Watch) deliver(ctx context.Context, d delivery) error {
 		}
 	}
 	w.metrics.deliveries.WithLabelValues(d.webhook, outcome).Inc()
-	if _, err := w.db.W.ExecContext(ctx, "UPDATE deliveries SET status=?, attempts=?, next_at=?, last_error=?, updated_at=? WHERE id=?",
+	if _, err := w.db.Exec(ctx, "UPDATE deliveries SET status=?, attempts=?, next_at=?, last_error=?, updated_at=? WHERE id=?",
 		status, d.attempts, next.UnixNano(), lastErr, now.UnixNano(), d.id); err != nil {
 		return fmt.Errorf("record delivery %d: %w", d.id, err)
 	}

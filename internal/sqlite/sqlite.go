@@ -24,9 +24,16 @@ import (
 // DB is a database file opened for one writer and many readers. In WAL mode
 // readers never block the writer, and the writer never blocks readers.
 type DB struct {
-	// W is the writer: one connection, so that transactions queue here and
-	// never fail with SQLITE_BUSY.
-	W *sql.DB
+	// w is the writer's pool: one connection, so that transactions queue
+	// for it and never fail with SQLITE_BUSY. The connection is held from
+	// one use to the next in writer, with the statements prepared on it;
+	// Begin, Exec and Writer take it in turn.
+	w      *sql.DB
+	writer chan *writer // holds the writer while nobody uses it
+	// closed is a closed connection: what a transaction's late queries run
+	// on, so that they fail (sql.ErrConnDone) instead of running on the
+	// writer another transaction holds.
+	closed *sql.Conn
 	// R is the reader pool.
 	R    *sql.DB
 	Path string
@@ -120,7 +127,17 @@ func Open(ctx context.Context, path string, sync Sync, migrations []string) (*DB
 	ckpt.SetConnMaxLifetime(0)
 	ckpt.SetConnMaxIdleTime(0)
 	cctx, stop := context.WithCancel(context.Background())
-	db := &DB{W: w, R: r, Path: path, sync: sync, ckpt: ckpt, stop: stop, done: make(chan struct{})}
+	closed, err := r.Conn(ctx)
+	if err != nil {
+		stop()
+		w.Close()
+		r.Close()
+		ckpt.Close()
+		return nil, fmt.Errorf("open %q for reading: %w", path, err)
+	}
+	closed.Close()
+	db := &DB{w: w, writer: make(chan *writer, 1), closed: closed, R: r, Path: path, sync: sync, ckpt: ckpt, stop: stop, done: make(chan struct{})}
+	db.writer <- &writer{stmts: map[string]*cached{}}
 	db.wal.fsync = db.fsyncWAL
 	go db.checkpointer(cctx)
 	return db, nil
@@ -181,19 +198,18 @@ const restartWait = 20 * time.Millisecond
 // while every writer waited; a RESTART after the PASSIVE round takes a
 // few milliseconds, at most restartWait. Checkpoint still truncates.
 func (db *DB) restart(ctx context.Context) bool {
-	conn, err := db.W.Conn(ctx)
-	if err != nil {
-		return false
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", restartWait.Milliseconds())); err != nil {
-		return false
-	}
-	var busy, frames, copied int
-	err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied)
-	if _, err := conn.ExecContext(context.Background(), "PRAGMA busy_timeout = 10000"); err != nil {
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // never reuse it with the short timeout
-	}
+	var busy int
+	err := db.Writer(ctx, func(conn *sql.Conn) error {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", restartWait.Milliseconds())); err != nil {
+			return err
+		}
+		var frames, copied int
+		err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied)
+		if _, rerr := conn.ExecContext(context.Background(), "PRAGMA busy_timeout = 10000"); rerr != nil {
+			return fmt.Errorf("%w: %w", driver.ErrBadConn, rerr) // never reuse it with the short timeout
+		}
+		return err
+	})
 	return err == nil && busy == 0
 }
 
@@ -212,7 +228,9 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	defer cancel()
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
 		var busy, log, done int
-		err := db.W.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &done)
+		err := db.Writer(ctx, func(conn *sql.Conn) error {
+			return conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &done)
+		})
 		if err != nil {
 			return fmt.Errorf("checkpoint %q: %w", db.Path, err)
 		}
@@ -230,10 +248,17 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 // truncateWait bounds how long Checkpoint waits for readers to move on.
 const truncateWait = 30 * time.Second
 
-// Close closes both pools.
+// Close closes both pools. A transaction still running gets closeWait to
+// end first.
 func (db *DB) Close() error {
 	db.stop()
 	<-db.done
+	select {
+	case w := <-db.writer:
+		w.drop(false)  // back to the pool, which closes it last
+		db.writer <- w // a later Begin gets the pool's "database is closed"
+	case <-time.After(closeWait):
+	}
 	var walErr error
 	db.wal.mu.Lock()
 	if db.wal.file != nil {
@@ -243,8 +268,11 @@ func (db *DB) Close() error {
 	db.wal.mu.Unlock()
 	// The writer closes last: SQLite checkpoints the WAL when its last
 	// connection closes.
-	return errors.Join(db.ckpt.Close(), db.R.Close(), db.W.Close(), walErr)
+	return errors.Join(db.ckpt.Close(), db.R.Close(), db.w.Close(), walErr)
 }
+
+// closeWait bounds how long Close waits for a transaction to end.
+const closeWait = 10 * time.Second
 
 // SyncWAL makes every transaction committed before the call survive a
 // power loss, as a SyncFull commit would have, by fsyncing the WAL file.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -38,7 +39,7 @@ func TestCheckpointerKeepsTheWALSmall(t *testing.T) {
 	blob := bytes.Repeat([]byte{'v'}, size)
 	for range bursts {
 		for range blobs {
-			if _, err := db.W.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(?)", blob); err != nil {
+			if _, err := db.Exec(ctx, "INSERT INTO blobs(b) VALUES(?)", blob); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -61,7 +62,8 @@ func TestCheckpointerKeepsTheWALSmall(t *testing.T) {
 }
 
 // TestCloseKeepsEverything: a closed database opens again with every
-// commit, and Close stops the checkpointer.
+// commit, and Close stops the checkpointer, empties the WAL into the file
+// and refuses later transactions.
 func TestCloseKeepsEverything(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -71,11 +73,17 @@ func TestCloseKeepsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.W.ExecContext(ctx, "INSERT INTO kv VALUES('a', 'b')"); err != nil {
+	if _, err := db.Exec(ctx, "INSERT INTO kv VALUES('a', 'b')"); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the WAL after Close: %v, want it copied and removed", err)
+	}
+	if _, err := db.Begin(ctx); err == nil {
+		t.Error("Begin after Close succeeded")
 	}
 	db, err = Open(ctx, path, SyncFull, migrations)
 	if err != nil {
@@ -103,7 +111,7 @@ func TestCheckpointWaitsForReaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.W.ExecContext(ctx, "INSERT INTO kv(v) VALUES('old')"); err != nil {
+	if _, err := db.Exec(ctx, "INSERT INTO kv(v) VALUES('old')"); err != nil {
 		t.Fatal(err)
 	}
 	reader, err := db.R.Conn(ctx)
@@ -118,13 +126,13 @@ func TestCheckpointWaitsForReaders(t *testing.T) {
 	if err := reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM kv").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.W.ExecContext(ctx, "INSERT INTO kv(v) VALUES('new')"); err != nil {
+	if _, err := db.Exec(ctx, "INSERT INTO kv(v) VALUES('new')"); err != nil {
 		t.Fatal(err)
 	}
 	// SQLite waits busy_timeout for the reader, then reports the
 	// checkpoint as busy in its result row: make that wait short, so that
 	// the row, not an interrupted wait, is what Checkpoint must read.
-	if _, err := db.W.ExecContext(ctx, "PRAGMA busy_timeout=20"); err != nil {
+	if _, err := db.Exec(ctx, "PRAGMA busy_timeout=20"); err != nil {
 		t.Fatal(err)
 	}
 	short, cancel := context.WithTimeout(ctx, time.Second)
@@ -154,7 +162,7 @@ func TestRestartStartsTheWALOver(t *testing.T) {
 	blob := bytes.Repeat([]byte{'v'}, 64<<10)
 	write := func() {
 		t.Helper()
-		if _, err := db.W.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(?)", blob); err != nil {
+		if _, err := db.Exec(ctx, "INSERT INTO blobs(b) VALUES(?)", blob); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -167,7 +175,9 @@ func TestRestartStartsTheWALOver(t *testing.T) {
 	}
 	timeout := func() int {
 		var ms int
-		if err := db.W.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms); err != nil {
+		if err := db.Writer(ctx, func(conn *sql.Conn) error {
+			return conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms)
+		}); err != nil {
 			t.Fatal(err)
 		}
 		return ms

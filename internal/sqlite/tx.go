@@ -3,9 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
-	"strings"
 )
 
 // Tx is a write transaction on the writer's connection. It has the methods
@@ -16,24 +14,21 @@ import (
 // that at 615 mentions/s the server started some 8,700 goroutines a second,
 // each woken when its query's rows closed and put at the head of a run
 // queue, ahead of the goroutines taking tickets to the agents. Tx runs BEGIN
-// and COMMIT itself on a pinned connection instead; its queries start no
-// goroutine when their context cannot end (Detached).
+// and COMMIT itself on the writer's connection instead, with the writer's
+// statements (writer.stmt); its queries start no goroutine when their
+// context cannot end (Detached).
 //
 // A Tx is not safe for concurrent use, as the writer's transactions never
 // are. Every Tx must end with Commit or Rollback: until then it holds the
 // writer.
 type Tx struct {
+	db      *DB
+	w       *writer // the writer, held until the transaction ends
 	conn    *sql.Conn
 	restore Sync        // the database's own synchronous setting, when the transaction changed it
 	stmts   []*sql.Stmt // closed when the transaction ends
 	rows    []*sql.Rows // closed when the transaction ends
 	done    bool
-	// prepared holds a statement for each query the transaction ran, so
-	// that running it again skips SQLite's parsing and planning, which
-	// was a tenth of the server's CPU with a query prepared for every
-	// row (a router batch looks up the same things for every mention, a
-	// bulk resolve for every ticket). Closed when the transaction ends.
-	prepared map[string]*sql.Stmt
 }
 
 // Begin starts a write transaction (BEGIN IMMEDIATE: it takes the write
@@ -46,11 +41,12 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 // BeginWith is Begin with the commit's durability chosen for this
 // transaction; the connection gets the database's own setting back after.
 func (db *DB) BeginWith(ctx context.Context, sync Sync) (*Tx, error) {
-	conn, err := db.W.Conn(ctx)
+	w, err := db.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tx := &Tx{conn: conn}
+	conn := w.conn
+	tx := &Tx{db: db, w: w, conn: conn}
 	if sync != db.sync {
 		tx.restore = db.sync
 		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous="+string(sync)); err != nil {
@@ -108,26 +104,12 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	return tx.conn.QueryRowContext(ctx, query, args...)
 }
 
-// prepare returns the transaction's statement for query, prepared on first
-// use, or nil for a query to run as it is: text holding several statements
-// (a prepared statement would run only the first), or one SQLite cannot
-// prepare, whose error the plain call then reports.
+// prepare returns the writer's statement for query (writer.stmt), kept
+// from one transaction to the next: a router batch looks up the same
+// things for every mention, a bulk resolve for every ticket, and the next
+// batch the same again.
 func (tx *Tx) prepare(ctx context.Context, query string) *sql.Stmt {
-	if st, ok := tx.prepared[query]; ok {
-		return st
-	}
-	if strings.Contains(query, ";") {
-		return nil
-	}
-	st, err := tx.conn.PrepareContext(ctx, query)
-	if err != nil {
-		return nil
-	}
-	if tx.prepared == nil {
-		tx.prepared = map[string]*sql.Stmt{}
-	}
-	tx.prepared[query] = st
-	return st
+	return tx.w.stmt(ctx, query)
 }
 
 // PrepareContext prepares a statement for use in the transaction. The
@@ -176,12 +158,12 @@ func (tx *Tx) Rollback() error {
 	return err
 }
 
-// release gives the connection back to the writer's pool, with the
-// database's own durability; a connection in doubt is closed instead.
-// The transaction's rows and statements are closed first: a pinned
-// connection waits for its open rows before it lets go, and database/sql
-// does not track its statements, whose finalization after the connection
-// closed would crash the driver.
+// release gives the writer back, with the database's own durability; a
+// connection in doubt is dropped instead (writer.drop). The transaction's
+// rows and statements are closed first: the writer's statements must be
+// free for the next transaction, and database/sql does not track a
+// connection's statements, whose finalization after the connection closed
+// would crash the driver.
 func (tx *Tx) release(clean bool) {
 	for _, rows := range tx.rows {
 		_ = rows.Close()
@@ -189,19 +171,15 @@ func (tx *Tx) release(clean bool) {
 	for _, st := range tx.stmts {
 		_ = st.Close()
 	}
-	for _, st := range tx.prepared {
-		_ = st.Close()
-	}
-	tx.rows, tx.stmts, tx.prepared = nil, nil, nil
+	tx.rows, tx.stmts = nil, nil
 	if clean && tx.restore != "" {
 		if _, err := tx.conn.ExecContext(context.Background(), "PRAGMA synchronous="+string(tx.restore)); err != nil {
 			clean = false
 		}
 	}
-	if !clean {
-		// database/sql closes a connection whose use returned ErrBadConn;
-		// SQLite rolls back whatever it still held open.
-		_ = tx.conn.Raw(func(any) error { return driver.ErrBadConn })
-	}
-	_ = tx.conn.Close()
+	// From now on the writer is someone else's: a late query fails on a
+	// closed connection instead.
+	tx.conn = tx.db.closed
+	tx.db.release(tx.w, clean)
+	tx.w = nil
 }

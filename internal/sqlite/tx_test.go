@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -278,24 +279,158 @@ func TestTxPreparesEachQueryOnce(t *testing.T) {
 	if _, err := tx.ExecContext(ctx, "INSERT INTO nowhere(b) VALUES(1)"); err == nil || !strings.Contains(err.Error(), "no such table") {
 		t.Fatalf("a query on a missing table: %v, want SQLite's error", err)
 	}
-	if n := len(tx.prepared); n != 3 {
+	if n := len(tx.w.stmts); n != 3 {
 		t.Fatalf("%d statements kept, want 3 (the insert, the count, the select)", n)
 	}
+	insert := tx.w.stmts["INSERT INTO blobs(b) VALUES(?)"].st
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
-	}
-	if tx.prepared != nil {
-		t.Fatal("statements kept after the commit")
 	}
 	if n := count(t, db); n != 5 {
 		t.Fatalf("%d rows, want 5 (3, then both of the two-statement text)", n)
 	}
+	// The next transaction, and Exec, run the same statement again.
+	tx, err = db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(?)", []byte{7}); err != nil {
+		t.Fatal(err)
+	}
+	if st := tx.w.stmts["INSERT INTO blobs(b) VALUES(?)"].st; st != insert || len(tx.w.stmts) != 3 {
+		t.Fatalf("the next transaction prepared again (%d statements kept)", len(tx.w.stmts))
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, "INSERT INTO blobs(b) VALUES(?)", []byte{8}); err != nil {
+		t.Fatal(err)
+	}
+	w := <-db.writer
+	n := len(w.stmts)
+	db.writer <- w
+	if n != 3 {
+		t.Fatalf("%d statements kept after Exec, want the same 3", n)
+	}
+	if n := count(t, db); n != 7 {
+		t.Fatalf("%d rows, want 7", n)
+	}
 }
 
-// BenchmarkTxLookups runs a transaction of 100 lookups and 100 updates by
-// primary key of a row of 20 columns (a ticket has 21), as a router batch
-// or a bulk resolve does, with each query prepared again (the connection's
-// own path) and with the transaction's statements, in one run.
+// TestWriterKeepsItsStatementsBounded: past maxStatements distinct
+// queries, the least recently used statements are closed, and the ones in
+// use stay; a connection dropped takes its statements with it.
+func TestWriterKeepsItsStatementsBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := openBlobs(t)
+	hot := "SELECT count(*) FROM blobs"
+	for i := range 2 * maxStatements {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, hot).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM blobs WHERE id IN (?%s)", strings.Repeat(",?", i)), make([]any, i+1)...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := <-db.writer
+	n, kept := len(w.stmts), w.stmts[hot] != nil
+	db.writer <- w
+	if n > maxStatements || !kept {
+		t.Fatalf("%d statements kept (at most %d), the one used in every transaction kept: %v", n, maxStatements, kept)
+	}
+	// A failed commit drops the connection and its statements.
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.release(false)
+	w = <-db.writer
+	n, conn := len(w.stmts), w.conn
+	db.writer <- w
+	if n != 0 || conn != nil {
+		t.Fatalf("a dropped connection left %d statements (connection %v)", n, conn)
+	}
+	if _, err := db.Exec(ctx, "INSERT INTO blobs(b) VALUES(x'01')"); err != nil {
+		t.Fatalf("the writer after a dropped connection: %v", err)
+	}
+}
+
+// TestWriterOutlivesItsConnection: when database/sql closes the writer's
+// connection (its driver said it was bad), the next use opens another.
+func TestWriterOutlivesItsConnection(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := openBlobs(t)
+	if _, err := db.Exec(ctx, "INSERT INTO blobs(b) VALUES(x'01')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Writer(ctx, func(conn *sql.Conn) error {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, "INSERT INTO blobs(b) VALUES(x'02')"); err != nil {
+		t.Fatalf("the writer after its connection was closed: %v", err)
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(x'03')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db); n != 3 {
+		t.Fatalf("%d rows, want 3", n)
+	}
+}
+
+// TestTxAfterItsEnd: a transaction's queries after its end fail, and never
+// run in the transaction that holds the writer next.
+func TestTxAfterItsEnd(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := openBlobs(t)
+	old, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := old.QueryRowContext(ctx, "SELECT count(*) FROM blobs").Scan(&n); !errors.Is(err, sql.ErrConnDone) {
+		t.Fatalf("a query after the transaction's end: %v, want sql.ErrConnDone", err)
+	}
+	if _, err := old.ExecContext(ctx, "INSERT INTO blobs(b) VALUES(x'01')"); !errors.Is(err, sql.ErrTxDone) {
+		t.Fatalf("a statement after the transaction's end: %v, want sql.ErrTxDone", err)
+	}
+}
+
+// BenchmarkTxLookups runs transactions of lookups and updates by primary
+// key of a row of 20 columns (a ticket has 21), as a router batch or a bulk
+// resolve does: 100 of each a transaction (a chunk of a bulk action), and 6
+// (a router batch at half the sustained rate). In one run: each query
+// prepared again (the connection's own path), each prepared once a
+// transaction (as before the writer kept its statements), and the writer's
+// statements kept from one transaction to the next.
 func BenchmarkTxLookups(b *testing.B) {
 	ctx := context.Background()
 	var cols, sets []string
@@ -309,48 +444,66 @@ func BenchmarkTxLookups(b *testing.B) {
 	}
 	defer db.Close()
 	for i := range 100 {
-		if _, err := db.W.ExecContext(ctx, "INSERT INTO t(id) VALUES(?)", i); err != nil {
+		if _, err := db.Exec(ctx, "INSERT INTO t(id) VALUES(?)", i); err != nil {
 			b.Fatal(err)
 		}
 	}
 	lookup := "SELECT id, " + strings.Join(cols, ", ") + " FROM t WHERE id=?"
 	update := "UPDATE t SET " + strings.Join(sets, ", ") + " WHERE id=?"
-	for _, c := range []struct {
-		name    string
-		execute func(tx *Tx, q string, args ...any) error
-		query   func(tx *Tx, q string, args ...any) *sql.Row
-	}{
-		{"each query prepared again",
-			func(tx *Tx, q string, args ...any) error { _, err := tx.conn.ExecContext(ctx, q, args...); return err },
-			func(tx *Tx, q string, args ...any) *sql.Row { return tx.conn.QueryRowContext(ctx, q, args...) }},
-		{"statements of the transaction",
-			func(tx *Tx, q string, args ...any) error { _, err := tx.ExecContext(ctx, q, args...); return err },
-			func(tx *Tx, q string, args ...any) *sql.Row { return tx.QueryRowContext(ctx, q, args...) }},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			vals := make([]any, 20)
-			ptrs := make([]any, 20)
-			for i := range ptrs {
-				ptrs[i] = &vals[i]
-			}
-			for b.Loop() {
-				tx, err := db.Begin(ctx)
-				if err != nil {
-					b.Fatal(err)
+	again := func(tx *Tx, q string, args ...any) *sql.Stmt { return nil }
+	kept := func(tx *Tx, q string, args ...any) *sql.Stmt { return tx.prepare(ctx, q) }
+	for _, rows := range []int{100, 6} {
+		for _, c := range []struct {
+			name   string
+			stmt   func(tx *Tx, q string, args ...any) *sql.Stmt
+			forget bool // close the statements at each commit
+		}{
+			{"prepared again", again, false},
+			{"once a transaction", kept, true},
+			{"kept by the writer", kept, false},
+		} {
+			b.Run(fmt.Sprintf("%d a transaction/%s", rows, c.name), func(b *testing.B) {
+				vals := make([]any, 20)
+				ptrs := make([]any, 20)
+				for i := range ptrs {
+					ptrs[i] = &vals[i]
 				}
-				for i := range 100 {
-					if err := c.query(tx, lookup, i).Scan(ptrs...); err != nil {
+				for b.Loop() {
+					tx, err := db.Begin(ctx)
+					if err != nil {
 						b.Fatal(err)
 					}
-					args := append(append([]any{}, vals[1:]...), i)
-					if err := c.execute(tx, update, args...); err != nil {
+					for i := range rows {
+						var row *sql.Row
+						if st := c.stmt(tx, lookup); st != nil {
+							row = st.QueryRowContext(ctx, i)
+						} else {
+							row = tx.conn.QueryRowContext(ctx, lookup, i)
+						}
+						if err := row.Scan(ptrs...); err != nil {
+							b.Fatal(err)
+						}
+						args := append(append([]any{}, vals[1:]...), i)
+						if st := c.stmt(tx, update); st != nil {
+							_, err = st.ExecContext(ctx, args...)
+						} else {
+							_, err = tx.conn.ExecContext(ctx, update, args...)
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+					if c.forget {
+						for q, st := range tx.w.stmts {
+							st.st.Close()
+							delete(tx.w.stmts, q)
+						}
+					}
+					if err := tx.Commit(); err != nil {
 						b.Fatal(err)
 					}
 				}
-				if err := tx.Commit(); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+			})
+		}
 	}
 }
