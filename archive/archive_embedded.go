@@ -171,15 +171,14 @@ func (e *Embedded) writeRows(ctx context.Context, rs *rows, cursor int64) (err e
 
 func (e *Embedded) writeSegment(ctx context.Context, tx *sqlite.Tx, s *segment) error {
 	if len(s.mentions) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO mentions (source, id, version, event_id,
+		st, err := tx.Stmt(ctx, `INSERT INTO mentions (source, id, version, event_id,
 			created_ms, received_ms, lang, sentiment, label, polarity, intent, queue, priority,
 			tags, competitor, author_id, author_handle, author_followers, influence, dropped, ticket_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (source, id, version) DO NOTHING`)
 		if err != nil {
-			return fmt.Errorf("prepare mention insert: %w", err)
+			return fmt.Errorf("mention insert: %w", err)
 		}
-		defer st.Close()
 		for i := range s.mentions {
 			m := &s.mentions[i]
 			tags, err := json.Marshal(m.Tags)
@@ -226,11 +225,10 @@ func scanTicket(sc interface{ Scan(...any) error }, f *ticketFact) error {
 func (e *Embedded) foldTickets(ctx context.Context, tx *sqlite.Tx, rows []deskRow) error {
 	facts := map[int64]*ticketFact{}
 	var order []int64
-	get, err := tx.PrepareContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE ticket_id = ?`)
+	get, err := tx.Stmt(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE ticket_id = ?`)
 	if err != nil {
-		return fmt.Errorf("prepare ticket read: %w", err)
+		return fmt.Errorf("ticket read: %w", err)
 	}
-	defer get.Close()
 	for i := range rows {
 		r := &rows[i]
 		f := facts[r.TicketID]
@@ -245,12 +243,11 @@ func (e *Embedded) foldTickets(ctx context.Context, tx *sqlite.Tx, rows []deskRo
 		}
 		f.fold(r)
 	}
-	put, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO tickets (`+ticketColumns+`)
+	put, err := tx.Stmt(ctx, `INSERT OR REPLACE INTO tickets (`+ticketColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
-		return fmt.Errorf("prepare ticket write: %w", err)
+		return fmt.Errorf("ticket write: %w", err)
 	}
-	defer put.Close()
 	for _, id := range order {
 		f := facts[id]
 		if _, err := put.ExecContext(ctx, f.TicketID, f.CreatedMS, f.LastSeq, f.Queue, f.Source, f.ReplySeq,
@@ -370,12 +367,11 @@ func (e *Embedded) WriteAudit(ctx context.Context, entries []auth.AuditEntry) (e
 			tx.Rollback()
 		}
 	}()
-	st, err := tx.PrepareContext(ctx, `INSERT INTO audit (seq, at_ms, actor, actor_role, via, action, target, detail,
+	st, err := tx.Stmt(ctx, `INSERT INTO audit (seq, at_ms, actor, actor_role, via, action, target, detail,
 		remote_ip, request_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING`)
 	if err != nil {
-		return fmt.Errorf("prepare audit insert: %w", err)
+		return fmt.Errorf("audit insert: %w", err)
 	}
-	defer st.Close()
 	for i := range entries {
 		a := &entries[i]
 		if _, err := st.ExecContext(ctx, a.Seq, a.At.UnixMilli(), a.Actor, string(a.ActorRole), a.Via, a.Action, a.Target,

@@ -353,7 +353,6 @@ func (c *CRM) consume(ctx context.Context, evs []desk.Event) error {
 	}
 	defer tx.Rollback()
 	a := &applier{c: c, tx: tx, ctx: ctx}
-	defer a.close()
 	for i := range evs {
 		if err := a.apply(&evs[i]); err != nil {
 			return fmt.Errorf("crm: apply event %d: %w", evs[i].Seq, err)
@@ -388,23 +387,17 @@ type applier struct {
 	c       *CRM
 	tx      *sqlite.Tx
 	ctx     context.Context
-	stmts   map[string]*sql.Stmt
 	queued  bool // events were queued in the outbox
 	offered bool // surveys were recorded, to send
 }
 
-func (a *applier) stmt(q string) (*sql.Stmt, error) {
-	if st, ok := a.stmts[q]; ok {
-		return st, nil
-	}
-	st, err := a.tx.PrepareContext(a.ctx, q)
+// stmt returns the writer's statement for q, kept from one batch to the
+// next.
+func (a *applier) stmt(q string) (*sqlite.Stmt, error) {
+	st, err := a.tx.Stmt(a.ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("prepare %q: %w", q, err)
+		return nil, fmt.Errorf("%q: %w", q, err)
 	}
-	if a.stmts == nil {
-		a.stmts = map[string]*sql.Stmt{}
-	}
-	a.stmts[q] = st
 	return st, nil
 }
 
@@ -422,12 +415,6 @@ func (a *applier) queryRow(q string, args ...any) *sql.Row {
 		return a.tx.QueryRowContext(a.ctx, q, args...)
 	}
 	return st.QueryRowContext(a.ctx, args...)
-}
-
-func (a *applier) close() {
-	for _, st := range a.stmts {
-		st.Close()
-	}
 }
 
 func (a *applier) apply(ev *desk.Event) error {

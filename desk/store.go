@@ -330,20 +330,18 @@ func (d *Desk) commit(ctx context.Context, fn func(tx *sqlite.Tx, ev *eventBuf) 
 		return nil, err
 	}
 	if len(ev.events) > 0 {
-		stmt, err := tx.PrepareContext(ctx, "INSERT INTO events(seq, type, topic, queue, ticket_id, ref, author_ref, at, data) VALUES(?,?,?,?,?,?,?,?,?)")
+		stmt, err := tx.Stmt(ctx, "INSERT INTO events(seq, type, topic, queue, ticket_id, ref, author_ref, at, data) VALUES(?,?,?,?,?,?,?,?,?)")
 		if err != nil {
 			tx.Rollback()
-			return nil, fmt.Errorf("prepare event insert: %w", err)
+			return nil, fmt.Errorf("event insert: %w", err)
 		}
 		for i := range ev.events {
 			e := &ev.events[i]
 			if _, err := stmt.ExecContext(ctx, e.Seq, string(e.Type), string(e.Topic), e.Queue, ev.ticket[i], ev.ref[i], ev.authorRef[i], e.At.UnixNano(), []byte(e.Data)); err != nil {
-				stmt.Close()
 				tx.Rollback()
 				return nil, fmt.Errorf("insert event: %w", err)
 			}
 		}
-		stmt.Close()
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
@@ -432,7 +430,6 @@ func (d *Desk) Apply(ctx context.Context, batch []router.Routed) error {
 	ctx = sqlite.Detached(ctx)
 	_, err := d.txSync(ctx, sqlite.SyncNormal, func(tx *sqlite.Tx, ev *eventBuf) error {
 		a := applier{d: d, tx: tx, ev: ev, ctx: ctx, now: d.now()}
-		defer a.close()
 		for i := range batch {
 			if err := a.apply(&batch[i]); err != nil {
 				return fmt.Errorf("apply intake record %d: %w", batch[i].Record.Seq, err)
@@ -456,36 +453,22 @@ func (d *Desk) Apply(ctx context.Context, batch []router.Routed) error {
 }
 
 type applier struct {
-	d     *Desk
-	tx    *sqlite.Tx
-	ev    *eventBuf
-	ctx   context.Context
-	now   time.Time
-	stmts map[string]*sql.Stmt
-	wake  bool // the outbox has new work
+	d    *Desk
+	tx   *sqlite.Tx
+	ev   *eventBuf
+	ctx  context.Context
+	now  time.Time
+	wake bool // the outbox has new work
 }
 
-// stmt returns q prepared once for this transaction: a batch runs the same
-// few statements hundreds of times.
-func (a *applier) stmt(q string) (*sql.Stmt, error) {
-	if st, ok := a.stmts[q]; ok {
-		return st, nil
-	}
-	st, err := a.tx.PrepareContext(a.ctx, q)
+// stmt returns the writer's statement for q: a batch runs the same few
+// statements hundreds of times, and the next batch the same again.
+func (a *applier) stmt(q string) (*sqlite.Stmt, error) {
+	st, err := a.tx.Stmt(a.ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("prepare %q: %w", q, err)
+		return nil, fmt.Errorf("%q: %w", q, err)
 	}
-	if a.stmts == nil {
-		a.stmts = map[string]*sql.Stmt{}
-	}
-	a.stmts[q] = st
 	return st, nil
-}
-
-func (a *applier) close() {
-	for _, st := range a.stmts {
-		st.Close()
-	}
 }
 
 func (a *applier) queryRow(q string, args ...any) *sql.Row {

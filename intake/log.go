@@ -303,21 +303,18 @@ func (l *Log) commitTx(batch []*appendReq) (err error) {
 			tx.Rollback()
 		}
 	}()
-	get, err := tx.PrepareContext(ctx, "SELECT version, hash, seq FROM latest WHERE kind=? AND source=? AND key=?")
+	get, err := tx.Stmt(ctx, "SELECT version, hash, seq FROM latest WHERE kind=? AND source=? AND key=?")
 	if err != nil {
-		return fmt.Errorf("prepare lookup: %w", err)
+		return fmt.Errorf("lookup: %w", err)
 	}
-	defer get.Close()
-	putLatest, err := tx.PrepareContext(ctx, "INSERT INTO latest(kind, source, key, version, hash, seq) VALUES(?,?,?,?,?,?) ON CONFLICT(kind, source, key) DO UPDATE SET version=excluded.version, hash=excluded.hash, seq=excluded.seq")
+	putLatest, err := tx.Stmt(ctx, "INSERT INTO latest(kind, source, key, version, hash, seq) VALUES(?,?,?,?,?,?) ON CONFLICT(kind, source, key) DO UPDATE SET version=excluded.version, hash=excluded.hash, seq=excluded.seq")
 	if err != nil {
-		return fmt.Errorf("prepare latest: %w", err)
+		return fmt.Errorf("latest: %w", err)
 	}
-	defer putLatest.Close()
-	ins, err := tx.PrepareContext(ctx, "INSERT INTO items(seq, kind, source, native_id, version, author_id, received_at, body, prev) VALUES(?,?,?,?,?,?,?,?,?)")
+	ins, err := tx.Stmt(ctx, "INSERT INTO items(seq, kind, source, native_id, version, author_id, received_at, body, prev) VALUES(?,?,?,?,?,?,?,?,?)")
 	if err != nil {
-		return fmt.Errorf("prepare insert: %w", err)
+		return fmt.Errorf("insert: %w", err)
 	}
-	defer ins.Close()
 
 	l.mu.Lock()
 	seq := l.lastSeq

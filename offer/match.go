@@ -33,7 +33,6 @@ type batch struct {
 	cat *catalog
 	now time.Time
 
-	stmts map[string]*sql.Stmt
 	// undo holds the visits of each person touched, as they were before
 	// the batch (nil: absent), to restore when the transaction fails.
 	undo     map[personKey]map[int64]*visit
@@ -62,7 +61,6 @@ func (e *Engine) process(ctx context.Context, recs []intake.Record) (err error) 
 	start := time.Now()
 	b := &batch{
 		e: e, cat: e.cat.Load(), now: e.cfg.Now().UTC(),
-		stmts:    map[string]*sql.Stmt{},
 		undo:     map[personKey]map[int64]*visit{},
 		consents: map[personKey]*person{},
 		totals:   map[int64]int{},
@@ -72,9 +70,6 @@ func (e *Engine) process(ctx context.Context, recs []intake.Record) (err error) 
 		return fmt.Errorf("begin offer batch: %w", err)
 	}
 	defer func() {
-		for _, s := range b.stmts {
-			s.Close()
-		}
 		if err != nil {
 			b.tx.Rollback()
 			b.restore()
@@ -122,16 +117,13 @@ func (e *Engine) process(ctx context.Context, recs []intake.Record) (err error) 
 	return nil
 }
 
-// stmt prepares a statement once a batch.
-func (b *batch) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if s, ok := b.stmts[query]; ok {
-		return s, nil
-	}
-	s, err := b.tx.PrepareContext(ctx, query)
+// stmt returns the writer's statement for query, kept from one batch to
+// the next.
+func (b *batch) stmt(ctx context.Context, query string) (*sqlite.Stmt, error) {
+	s, err := b.tx.Stmt(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("prepare %q: %w", query, err)
+		return nil, fmt.Errorf("%q: %w", query, err)
 	}
-	b.stmts[query] = s
 	return s, nil
 }
 

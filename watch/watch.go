@@ -385,18 +385,16 @@ func (w *Watch) countOpen() {
 func (w *Watch) write(ctx context.Context, tx *sqlite.Tx, cursor int64, changes []change, extra func(tx *sqlite.Tx) error) error {
 	e := w.eng
 	if len(e.dirty) > 0 {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO buckets(series, minute, total, negative) VALUES(?,?,?,?)
+		stmt, err := tx.Stmt(ctx, `INSERT INTO buckets(series, minute, total, negative) VALUES(?,?,?,?)
 			ON CONFLICT(series, minute) DO UPDATE SET total=total+excluded.total, negative=negative+excluded.negative`)
 		if err != nil {
-			return fmt.Errorf("prepare bucket upsert: %w", err)
+			return fmt.Errorf("bucket upsert: %w", err)
 		}
 		for k, d := range e.dirty {
 			if _, err := stmt.ExecContext(ctx, k.series, k.minute, d[0], d[1]); err != nil {
-				stmt.Close()
 				return fmt.Errorf("save counts: %w", err)
 			}
 		}
-		stmt.Close()
 	}
 	for h := range e.terms.dirty {
 		if h >= e.terms.maxHour {
@@ -409,21 +407,18 @@ func (w *Watch) write(ctx context.Context, tx *sqlite.Tx, cursor int64, changes 
 		if b == nil {
 			continue
 		}
-		stmt, err := tx.PrepareContext(ctx, "INSERT INTO term_hours(hour, term, df) VALUES(?,?,?)")
+		stmt, err := tx.Stmt(ctx, "INSERT INTO term_hours(hour, term, df) VALUES(?,?,?)")
 		if err != nil {
-			return fmt.Errorf("prepare term insert: %w", err)
+			return fmt.Errorf("term insert: %w", err)
 		}
 		if _, err := stmt.ExecContext(ctx, h, "", b.docs); err != nil {
-			stmt.Close()
 			return fmt.Errorf("save terms of hour %d: %w", h, err)
 		}
 		for term, df := range b.df {
 			if _, err := stmt.ExecContext(ctx, h, term, df); err != nil {
-				stmt.Close()
 				return fmt.Errorf("save terms of hour %d: %w", h, err)
 			}
 		}
-		stmt.Close()
 	}
 	if extra != nil {
 		if err := extra(tx); err != nil {

@@ -107,9 +107,66 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 // prepare returns the writer's statement for query (writer.stmt), kept
 // from one transaction to the next: a router batch looks up the same
 // things for every mention, a bulk resolve for every ticket, and the next
-// batch the same again.
+// batch the same again. It is nil for a query to run as it is: text
+// holding several statements, or one SQLite cannot prepare, whose error
+// the plain call then reports.
 func (tx *Tx) prepare(ctx context.Context, query string) *sql.Stmt {
-	return tx.w.stmt(ctx, query)
+	st, err := tx.w.stmt(ctx, query)
+	if err != nil {
+		return nil
+	}
+	return st
+}
+
+// Stmt returns the writer's statement for query, kept from one
+// transaction to the next (PrepareContext prepares one for this
+// transaction alone). It is the transaction's to use until it ends, and
+// nobody's to close.
+func (tx *Tx) Stmt(ctx context.Context, query string) (*Stmt, error) {
+	if tx.done {
+		return nil, sql.ErrTxDone
+	}
+	st, err := tx.w.stmt(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	return &Stmt{tx: tx, st: st}, nil
+}
+
+// Stmt is a statement of the writer's, used in one transaction: it has the
+// methods of database/sql's Stmt that Vigie uses, but no Close.
+type Stmt struct {
+	tx *Tx
+	st *sql.Stmt
+}
+
+// ExecContext runs the statement in its transaction.
+func (s *Stmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	if s.tx.done {
+		return nil, sql.ErrTxDone
+	}
+	return s.st.ExecContext(ctx, args...)
+}
+
+// QueryContext runs the query in its transaction; the transaction's end
+// closes its rows.
+func (s *Stmt) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
+	if s.tx.done {
+		return nil, sql.ErrTxDone
+	}
+	rows, err := s.st.QueryContext(ctx, args...)
+	if err == nil {
+		s.tx.rows = append(s.tx.rows, rows)
+	}
+	return rows, err
+}
+
+// QueryRowContext runs a query expected to return at most one row.
+func (s *Stmt) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
+	if s.tx.done {
+		return s.tx.conn.QueryRowContext(ctx, "SELECT 1") // sql.ErrConnDone
+	}
+	return s.st.QueryRowContext(ctx, args...)
 }
 
 // PrepareContext prepares a statement for use in the transaction. The

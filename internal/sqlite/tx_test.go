@@ -364,6 +364,59 @@ func TestWriterKeepsItsStatementsBounded(t *testing.T) {
 	}
 }
 
+// TestTxStmt: a transaction's Stmt is the writer's, the same from one
+// transaction to the next; it refuses text with several statements, and
+// after the transaction's end it runs nothing.
+func TestTxStmt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := openBlobs(t)
+	var first *sql.Stmt
+	for i := range 2 {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := tx.Stmt(ctx, "INSERT INTO blobs(b) VALUES(?)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ExecContext(ctx, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = st.st
+		} else if st.st != first {
+			t.Error("the second transaction prepared its statement again")
+		}
+		if _, err := tx.Stmt(ctx, "SELECT 1; SELECT 2"); !errors.Is(err, errSeveral) {
+			t.Errorf("Stmt of two statements: %v, want errSeveral", err)
+		}
+		q, err := tx.Stmt(ctx, "SELECT b FROM blobs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := q.QueryContext(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Next() // left open: the commit closes it
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ExecContext(ctx, []byte{9}); !errors.Is(err, sql.ErrTxDone) {
+			t.Errorf("a statement after its transaction: %v, want sql.ErrTxDone", err)
+		}
+		var n int
+		if err := q.QueryRowContext(ctx).Scan(&n); err == nil {
+			t.Error("a query after its transaction ran")
+		}
+	}
+	if n := count(t, db); n != 2 {
+		t.Fatalf("%d rows, want 2", n)
+	}
+}
+
 // TestWriterOutlivesItsConnection: when database/sql closes the writer's
 // connection (its driver said it was bad), the next use opens another.
 func TestWriterOutlivesItsConnection(t *testing.T) {

@@ -77,24 +77,27 @@ func (db *DB) release(w *writer, clean bool) {
 	db.writer <- w
 }
 
-// stmt returns the writer's statement for query, prepared on first use, or
-// nil for a query to run as it is: text holding several statements (a
-// prepared statement would run only the first), or one SQLite cannot
-// prepare, whose error the plain call then reports.
-func (w *writer) stmt(ctx context.Context, query string) *sql.Stmt {
+// errSeveral refuses to prepare text holding several statements: a
+// prepared statement would run only the first.
+var errSeveral = errors.New("several statements in one query")
+
+// stmt returns the writer's statement for query, prepared on first use.
+// It fails for text holding several statements (errSeveral), and with
+// SQLite's error for a query it cannot prepare.
+func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if c, ok := w.stmts[query]; ok {
 		c.used = w.uses
-		return c.st
+		return c.st, nil
 	}
 	if strings.Contains(query, ";") {
-		return nil
+		return nil, errSeveral
 	}
 	st, err := w.conn.PrepareContext(ctx, query)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	w.stmts[query] = &cached{st: st, used: w.uses}
-	return st
+	return st, nil
 }
 
 // trim closes the least recently used statements past maxStatements.
@@ -138,9 +141,10 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 		return nil, err
 	}
 	defer db.release(w, true)
-	if st := w.stmt(ctx, query); st != nil {
+	if st, err := w.stmt(ctx, query); err == nil {
 		return st.ExecContext(ctx, args...)
 	}
+	// Several statements, or SQLite's error for the plain call to report.
 	return w.conn.ExecContext(ctx, query, args...)
 }
 
