@@ -125,11 +125,11 @@ func (s *server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 				detail[k] = v
 			}
 		}
-		// The action has happened: a client gone meanwhile (its request's
-		// context canceled) must not take the record with it.
 		if notDurable {
 			detail["error"] = err.Error()
 		}
+		// The action has happened: a client gone meanwhile (its request's
+		// context canceled) must not take the record with it.
 		if aerr := s.auth.Audit(context.WithoutCancel(c.Request().Context()), ar.action, target, detail); aerr != nil {
 			s.log.Error("audit_failed", "action", ar.action, "error", aerr)
 		}
