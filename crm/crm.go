@@ -391,30 +391,14 @@ type applier struct {
 	offered bool // surveys were recorded, to send
 }
 
-// stmt returns the writer's statement for q, kept from one batch to the
-// next.
-func (a *applier) stmt(q string) (*sqlite.Stmt, error) {
-	st, err := a.tx.Stmt(a.ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("%q: %w", q, err)
-	}
-	return st, nil
-}
-
+// exec and queryRow run q in the batch's transaction, with the writer's
+// statement for it (sqlite.Tx), kept from one batch to the next.
 func (a *applier) exec(q string, args ...any) (sql.Result, error) {
-	st, err := a.stmt(q)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(a.ctx, args...)
+	return a.tx.ExecContext(a.ctx, q, args...)
 }
 
 func (a *applier) queryRow(q string, args ...any) *sql.Row {
-	st, err := a.stmt(q)
-	if err != nil {
-		return a.tx.QueryRowContext(a.ctx, q, args...)
-	}
-	return st.QueryRowContext(a.ctx, args...)
+	return a.tx.QueryRowContext(a.ctx, q, args...)
 }
 
 func (a *applier) apply(ev *desk.Event) error {

@@ -461,30 +461,15 @@ type applier struct {
 	wake bool // the outbox has new work
 }
 
-// stmt returns the writer's statement for q: a batch runs the same few
-// statements hundreds of times, and the next batch the same again.
-func (a *applier) stmt(q string) (*sqlite.Stmt, error) {
-	st, err := a.tx.Stmt(a.ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("%q: %w", q, err)
-	}
-	return st, nil
-}
-
+// queryRow and exec run q in the batch's transaction, with the writer's
+// statement for it (sqlite.Tx): a batch runs the same few statements
+// hundreds of times, and the next batch the same again.
 func (a *applier) queryRow(q string, args ...any) *sql.Row {
-	st, err := a.stmt(q)
-	if err != nil {
-		return a.tx.QueryRowContext(a.ctx, q, args...)
-	}
-	return st.QueryRowContext(a.ctx, args...)
+	return a.tx.QueryRowContext(a.ctx, q, args...)
 }
 
 func (a *applier) exec(q string, args ...any) (sql.Result, error) {
-	st, err := a.stmt(q)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(a.ctx, args...)
+	return a.tx.ExecContext(a.ctx, q, args...)
 }
 
 func (a *applier) apply(r *router.Routed) error {

@@ -117,31 +117,15 @@ func (e *Engine) process(ctx context.Context, recs []intake.Record) (err error) 
 	return nil
 }
 
-// stmt returns the writer's statement for query, kept from one batch to
-// the next.
-func (b *batch) stmt(ctx context.Context, query string) (*sqlite.Stmt, error) {
-	s, err := b.tx.Stmt(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("%q: %w", query, err)
-	}
-	return s, nil
-}
-
+// exec and count run query in the batch's transaction, with the writer's
+// statement for it (sqlite.Tx), kept from one batch to the next.
 func (b *batch) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	s, err := b.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return s.ExecContext(ctx, args...)
+	return b.tx.ExecContext(ctx, query, args...)
 }
 
 func (b *batch) count(ctx context.Context, query string, args ...any) (int, error) {
-	s, err := b.stmt(ctx, query)
-	if err != nil {
-		return 0, err
-	}
 	var n int
-	if err := s.QueryRowContext(ctx, args...).Scan(&n); err != nil {
+	if err := b.tx.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count: %w", err)
 	}
 	return n, nil
@@ -461,12 +445,8 @@ func (b *batch) person(ctx context.Context, k personKey) (*person, error) {
 		return p, nil
 	}
 	p := &person{}
-	s, err := b.stmt(ctx, "SELECT granted, withdrawn_at IS NOT NULL, tags, time_zone FROM consents WHERE source = ? AND user_id = ?")
-	if err != nil {
-		return nil, err
-	}
 	var tags, tz string
-	err = s.QueryRowContext(ctx, k.source, k.user).Scan(&p.consent, &p.withdrawn, &tags, &tz)
+	err := b.tx.QueryRowContext(ctx, "SELECT granted, withdrawn_at IS NOT NULL, tags, time_zone FROM consents WHERE source = ? AND user_id = ?", k.source, k.user).Scan(&p.consent, &p.withdrawn, &tags, &tz)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -482,11 +462,7 @@ func (b *batch) person(ctx context.Context, k personKey) (*person, error) {
 			}
 		}
 	}
-	s, err = b.stmt(ctx, "SELECT influence FROM people WHERE source = ? AND user_id = ?")
-	if err != nil {
-		return nil, err
-	}
-	if err := s.QueryRowContext(ctx, k.source, k.user).Scan(&p.influence); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := b.tx.QueryRowContext(ctx, "SELECT influence FROM people WHERE source = ? AND user_id = ?", k.source, k.user).Scan(&p.influence); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read influence: %w", err)
 	}
 	b.consents[k] = p
